@@ -1,0 +1,97 @@
+"""The application factory: `create_app(settings)` and its lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from crypto.kdf import KdfCost
+from intake import i18n
+from intake.context import AppContext, KdfPool, ensure_receipt_salt, receipt_cost_from
+from intake.db import make_engine, make_sessionmaker
+from intake.errors import install_error_handlers
+from intake.health import router as health_router
+from intake.logs import configure_logging
+from intake.middleware import AccessLogMiddleware, BodyLimitMiddleware, SecurityHeadersMiddleware
+from intake.paths import package_folder
+from intake.reports.api import router as reports_router
+from intake.server_secret import load_or_create
+from intake.settings import Settings
+
+_DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>psea-intake API</title>
+<link rel="stylesheet" href="/static/docs/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/static/docs/swagger-ui-bundle.js"></script>
+<script src="/static/docs/init.js"></script></body></html>"""
+
+
+def build_context(settings: Settings, *, receipt_cost: KdfCost | None = None) -> AppContext:
+    """Open the database and load the secret; shared by the server and the CLI."""
+    engine = make_engine(settings.resolved_database_url)
+    sessions = make_sessionmaker(engine)
+    return AppContext(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        secret=load_or_create(settings.resolved_secret_file),
+        receipt_cost=receipt_cost or receipt_cost_from(settings),
+        receipt_salt=ensure_receipt_salt(sessions),
+        kdf=KdfPool(settings.kdf_concurrency),
+    )
+
+
+def create_app(settings: Settings, *, receipt_cost: KdfCost | None = None) -> FastAPI:
+    """Build the app; the database is opened in the lifespan, not at import.
+
+    `receipt_cost` lets tests lower the receipt KDF (never below SPEC outside tests).
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        context = build_context(settings, receipt_cost=receipt_cost)
+        i18n.preload()
+        app.state.context = context
+        try:
+            yield
+        finally:
+            context.engine.dispose()
+
+    app = FastAPI(
+        title="psea-intake",
+        version="1",
+        summary="Intake of SEA and misconduct reports, sealed to the right focal point.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
+    )
+    install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=package_folder("static")), name="static")
+    if settings.docs_enabled:
+        app.add_api_route("/docs", _docs_page, include_in_schema=False)
+    for router in _routers():
+        app.include_router(router)
+    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    return app
+
+
+async def _docs_page() -> HTMLResponse:
+    return HTMLResponse(_DOCS_PAGE)
+
+
+def _routers() -> list[APIRouter]:
+    return [health_router, reports_router]
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for uvicorn (`intake serve`, also with several workers)."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -1,0 +1,11 @@
+"""Subcommands of `intake`; each module registers its own parsers."""
+
+from __future__ import annotations
+
+from intake.commands import db, serve
+from intake.commands.base import Subparsers
+
+
+def register_all(subcommands: Subparsers) -> None:
+    for module in (serve, db):
+        module.register(subcommands)

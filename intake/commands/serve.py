@@ -1,0 +1,116 @@
+"""`intake serve`: migrate, load the routing table, then serve HTTP."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+import uvicorn
+from sqlalchemy import select
+
+from intake.commands.base import Subparsers, UserError, load_settings
+from intake.commands.db import apply_migrations
+from intake.db import make_engine, make_sessionmaker, transaction
+from intake.demo import demo_keys_dir, ensure_demo_table
+from intake.logs import configure_logging
+from intake.models import RoutingTableVersion
+from intake.routing_store import store_table
+from intake.server_secret import SecretFileError, load_or_create
+from intake.settings import Settings
+from routing.table import TableInvalid
+
+log = logging.getLogger("intake.serve")
+DEMO_LOADER = "intake serve (demo)"
+FILE_LOADER = "intake serve"
+
+
+def register(subcommands: Subparsers) -> None:
+    serve = subcommands.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 0 < args.port < 65536:
+        raise UserError("--port must be between 1 and 65535")
+    if args.workers < 1:
+        raise UserError("--workers must be at least 1")
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    try:
+        load_or_create(settings.resolved_secret_file)
+    except SecretFileError as exc:
+        raise UserError(str(exc)) from None
+    apply_migrations(settings.resolved_database_url)
+    announce(load_routing_at_start(settings), settings)
+    uvicorn.run(
+        "intake.app:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=False,
+        log_config=None,
+        server_header=False,
+        proxy_headers=False,
+    )
+    return 0
+
+
+def load_routing_at_start(settings: Settings) -> str:
+    """Store the table this start runs on; returns how it was chosen."""
+    if settings.routing_file is not None:
+        try:
+            text = settings.routing_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            raise UserError(f"routing table {settings.routing_file} cannot be read") from None
+        _store(settings, text, loaded_by=FILE_LOADER, what=str(settings.routing_file))
+        return "file"
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            last_loader = session.scalars(
+                select(RoutingTableVersion.loaded_by).order_by(RoutingTableVersion.id.desc())
+            ).first()
+    finally:
+        engine.dispose()
+    if last_loader is not None and last_loader not in (DEMO_LOADER,):
+        return "kept"
+    _store(settings, ensure_demo_table(settings.data_dir), loaded_by=DEMO_LOADER, what="demo")
+    return "demo"
+
+
+def _store(settings: Settings, text: str, *, loaded_by: str, what: str) -> None:
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            store_table(session, text, loaded_by=loaded_by)
+    except TableInvalid as exc:
+        raise UserError(
+            f"routing table {what} is invalid ({len(exc.problems)} problems); "
+            f"run `intake routing check {what}`"
+        ) from None
+    finally:
+        engine.dispose()
+
+
+def announce(how: str, settings: Settings) -> None:
+    if how == "demo":
+        keys = demo_keys_dir(settings.data_dir).resolve()
+        lines = [
+            "*** DEMO ROUTING TABLE: INTAKE_ROUTING_FILE is not set. ***",
+            "*** This server runs on a demo routing table with generated demo focal point keys.",
+            f"*** Demo keys (and their passphrase file) are in {keys}",
+            "*** Never take real reports on it: set INTAKE_ROUTING_FILE to your routing table.",
+        ]
+        print("\n".join(lines), file=sys.stderr, flush=True)  # noqa: T201
+    elif how == "kept":
+        print(  # noqa: T201
+            "routing: INTAKE_ROUTING_FILE is not set; keeping the table last loaded "
+            "with `intake routing load`",
+            file=sys.stderr,
+            flush=True,
+        )

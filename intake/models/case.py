@@ -1,0 +1,132 @@
+"""A case: the clear metadata routing and deadlines need, and the sealed envelope.
+
+Nothing here holds plaintext of a sealed field. `envelope` is the SPEC section 5
+JSON; `receipt_lookup` is the keyed Argon2id-derived value of SPEC section 8.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from intake.models.base import Base, UTCDateTime, utcnow
+
+STATUSES = ("routed", "acknowledged", "referred", "investigating", "closed")
+CHANNELS = ("web", "api", "sms", "hotline")
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_ref: Mapped[str] = mapped_column(String(32), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    reporter_type: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(16))
+    country: Mapped[str] = mapped_column(String(2), index=True)
+    category: Mapped[str] = mapped_column(String(32))
+    affiliation: Mapped[str] = mapped_column(String(64))
+    victim_is_child: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    consent_contact_me: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_share_with_investigators: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_refer_to_services: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="routed")
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    overdue_marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    rule_id: Mapped[str] = mapped_column(String(128))
+    table_version: Mapped[str] = mapped_column(String(128))
+    routing_table_id: Mapped[int | None] = mapped_column(
+        ForeignKey("routing_tables.id"), nullable=True
+    )
+    envelope: Mapped[str] = mapped_column(Text)
+    envelope_sha256: Mapped[str] = mapped_column(String(64))
+    receipt_lookup: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    receipt_public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    call_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    call_duration_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # SMS cases: where replies go, sealed with the server's draft key (never clear).
+    sms_reply_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+    recipients: Mapped[list[CaseRecipient]] = relationship(
+        back_populates="case", order_by="CaseRecipient.position", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        Index("ix_cases_status_due_at", "status", "due_at"),
+        Index("ix_cases_country_id", "country", "id"),
+    )
+
+    @property
+    def recipient_ids(self) -> list[str]:
+        return [recipient.focal_point_id for recipient in self.recipients]
+
+
+class CaseRecipient(Base):
+    """A focal point that can open the case (its key is in the envelope)."""
+
+    __tablename__ = "case_recipients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    focal_point_id: Mapped[str] = mapped_column(String(128))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    case: Mapped[Case] = relationship(back_populates="recipients")
+
+    __table_args__ = (
+        UniqueConstraint("case_id", "focal_point_id", name="uq_case_recipients_case_fp"),
+        Index("ix_case_recipients_fp_case", "focal_point_id", "case_id"),
+    )
+
+
+class CaseEvent(Base):
+    """A lifecycle step (routed, acknowledged, referred, ...), with who and when."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    # Clear, content-free details only: referral target, outcome, override reason code.
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class CaseMessage(Base):
+    """A focal point's message to the reporter, sealed to the receipt key and recipients."""
+
+    __tablename__ = "case_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    author: Mapped[str] = mapped_column(String(128))
+    sealed_for_reporter: Mapped[str] = mapped_column(Text)
+    envelope: Mapped[str] = mapped_column(Text)
+
+
+class HotlineCall(Base):
+    """An imported call id (keyed hash), so an import never creates a case twice."""
+
+    __tablename__ = "hotline_calls"
+
+    call_id_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

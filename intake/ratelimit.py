@@ -1,0 +1,81 @@
+"""Fixed-window counters in the database, shared by every server process.
+
+A source is a keyed hash of an address or phone number (never the value);
+rows are deleted once their window has passed, so nothing outlives the limit's
+window. The increment is one atomic upsert on both backends.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from intake.models import RateCounter, utcnow
+from intake.server_secret import ServerSecret
+from intake.settings import RateLimit
+
+GLOBAL_SOURCE = b"\0" * 32
+
+
+def source_key(secret: ServerSecret, value: str) -> bytes:
+    """The keyed hash that stands for an address or number in counters."""
+    return secret.keyed_hash("rate-source", value.encode("utf-8"))
+
+
+def window_start(limit: RateLimit, now: datetime) -> datetime:
+    epoch = int(now.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % limit.period_s, now.tzinfo)
+
+
+def retry_after(limit: RateLimit, now: datetime) -> int:
+    end = window_start(limit, now) + timedelta(seconds=limit.period_s)
+    return max(1, int((end - now).total_seconds()) + 1)
+
+
+def count(session: Session, scope: str, source: bytes, limit: RateLimit, now: datetime) -> int:
+    value = session.scalar(
+        select(RateCounter.count).where(
+            RateCounter.scope == scope,
+            RateCounter.source == source,
+            RateCounter.window_start == window_start(limit, now),
+        )
+    )
+    return value or 0
+
+
+def is_over(session: Session, scope: str, source: bytes, limit: RateLimit, now: datetime) -> bool:
+    return limit.enabled and count(session, scope, source, limit, now) >= limit.count
+
+
+def record(session: Session, scope: str, source: bytes, limit: RateLimit, now: datetime) -> int:
+    """Count one event; returns the window's count including it."""
+    start = window_start(limit, now)
+    values = {
+        "scope": scope,
+        "source": source,
+        "window_start": start,
+        "count": 1,
+        "expires_at": start + timedelta(seconds=limit.period_s),
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    upsert = (
+        insert(RateCounter)
+        .values(**values)
+        .on_conflict_do_update(
+            index_elements=["scope", "source", "window_start"],
+            set_={"count": RateCounter.count + 1},
+        )
+        .returning(RateCounter.count)
+    )
+    result: int = session.execute(upsert).scalar_one()
+    return result
+
+
+def purge_expired(session: Session, now: datetime | None = None) -> int:
+    """Forget counters (and so source hashes) whose window has passed."""
+    result = session.execute(delete(RateCounter).where(RateCounter.expires_at <= (now or utcnow())))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,58 @@
+"""Validation errors in the reporter's language.
+
+`ReportIn` raises stable codes; this maps each code (and pydantic's own
+generic types) to a gettext message, so the JSON API, the web form and the
+SMS channel say the same thing in the same words. Never quotes the input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from babel.support import NullTranslations
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark only"
+    return message
+
+
+MESSAGES: Mapping[str, str] = {
+    "narrative_required": N_("Please describe what happened."),
+    "narrative_too_long": N_("The account is too long: at most 20,000 characters."),
+    "country_unknown": N_("Please choose a country from the list."),
+    "language_invalid": N_("The language is not valid."),
+    "affiliation_invalid": N_("Please choose an organisation from the list, or 'unknown'."),
+    "date_invalid": N_("Please write the date as YYYY-MM-DD."),
+    "date_in_future": N_("The date cannot be in the future."),
+    "reporter_not_anonymous": N_("An anonymous report cannot include your name or contact."),
+    "reporter_required": N_(
+        "Please give your name or a way to contact you, or report anonymously."
+    ),
+    "nul_character": N_("The text contains a character that is not allowed."),
+    "missing": N_("This information is required."),
+    "extra_forbidden": N_("This field is not part of the form."),
+    "too_long": N_("This text is too long."),
+    "string_too_long": N_("This text is too long."),
+    "literal_error": N_("Please choose one of the options."),
+    "csrf_invalid": N_("The form expired. Please check your answers and send it again."),
+}
+GENERIC = N_("This value is not valid.")
+
+
+def message_for(error_type: str, translations: NullTranslations) -> str:
+    return translations.gettext(MESSAGES.get(error_type, GENERIC))
+
+
+def localized_errors(
+    errors: Sequence[Mapping[str, Any]], translations: NullTranslations
+) -> list[dict[str, Any]]:
+    """Pydantic errors as `{loc, type, msg}` with `msg` translated; input dropped."""
+    return [
+        {
+            "loc": [str(part) for part in error.get("loc", ()) if part != "body"],
+            "type": str(error.get("type", "invalid")),
+            "msg": message_for(str(error.get("type", "invalid")), translations),
+        }
+        for error in errors
+    ]

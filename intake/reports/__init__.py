@@ -1,0 +1,1 @@
+"""Reports in: the JSON API (the web form lives in `channels.web`)."""

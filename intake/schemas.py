@@ -1,0 +1,177 @@
+"""The shared `Schema` base and `ReportIn`, the report every channel produces.
+
+Error types are stable codes (`narrative_required`, `country_unknown`, ...);
+channels turn them into the reporter's language with `intake.report_errors`.
+Messages here are fixed texts and never quote the submitted value.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal, get_args
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from routing.constants import CATEGORIES, is_country_code
+
+ReporterType = Literal["anonymous", "third_party", "named"]
+Category = Literal[
+    "sexual_exploitation",
+    "sexual_abuse",
+    "sexual_harassment",
+    "abuse_of_authority",
+    "discrimination",
+    "fraud_corruption",
+    "programme_feedback",
+    "other",
+]
+NARRATIVE_MAX = 20_000
+SHORT_TEXT_MAX = 500
+LOCATION_MAX = 2_000
+# Reporters ahead of UTC (up to UTC+14) may already live on "tomorrow".
+_LATEST_OFFSET = timedelta(hours=14)
+
+assert set(CATEGORIES) == set(get_args(Category))  # noqa: S101 - one list, two spellings
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+class Schema(BaseModel):
+    """Every API schema: unknown fields are errors, NUL characters are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if _has_nul(data):
+            raise PydanticCustomError("nul_character", "Text must not contain NUL characters.")
+        return data
+
+
+class Consent(Schema):
+    contact_me: StrictBool = False
+    share_with_investigators: StrictBool = False
+    refer_to_services: StrictBool = False
+
+
+class ReporterIn(Schema):
+    name: str | None = Field(default=None, max_length=SHORT_TEXT_MAX)
+    contact: str | None = Field(default=None, max_length=SHORT_TEXT_MAX)
+
+
+class VictimIn(Schema):
+    name: str | None = Field(default=None, max_length=SHORT_TEXT_MAX)
+    age: StrictInt | None = Field(default=None, ge=0, le=130)
+    sex: Literal["female", "male", "other"] | None = None
+
+
+class ReportIn(Schema):
+    reporter_type: ReporterType
+    language: str | None = Field(default=None, max_length=35)
+    country: str
+    category: Category
+    affiliation: str = Field(default="unknown", min_length=1, max_length=64)
+    victim_is_child: StrictBool | None = None
+    consent: Consent = Field(default_factory=Consent)
+    narrative: str
+    incident_date: str | None = None
+    location: str | None = Field(default=None, max_length=LOCATION_MAX)
+    reporter: ReporterIn | None = None
+    victim: VictimIn | None = None
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        primary = value.split("-", 1)[0]
+        if not (2 <= len(primary) <= 8 and primary.isascii() and primary.isalpha()):
+            raise PydanticCustomError("language_invalid", "Language must be a BCP 47 language tag.")
+        return primary.lower()
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        if not is_country_code(value):
+            raise PydanticCustomError(
+                "country_unknown", "Country must be an ISO 3166-1 alpha-2 code in upper case."
+            )
+        return value
+
+    @field_validator("affiliation")
+    @classmethod
+    def _affiliation(cls, value: str) -> str:
+        if not all(ch.isascii() and (ch.isalnum() or ch in "-_.") for ch in value):
+            raise PydanticCustomError(
+                "affiliation_invalid", "Affiliation must be an agency code or 'unknown'."
+            )
+        return value
+
+    @field_validator("narrative")
+    @classmethod
+    def _narrative(cls, value: str) -> str:
+        if not value.strip():
+            raise PydanticCustomError("narrative_required", "Please describe what happened.")
+        if len(value) > NARRATIVE_MAX:
+            raise PydanticCustomError(
+                "narrative_too_long", "The account is longer than 20,000 characters."
+            )
+        return value  # kept exactly as received (SPEC section 9)
+
+    @field_validator("incident_date")
+    @classmethod
+    def _incident_date(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            parsed = date.fromisoformat(value) if len(value) == 10 else None
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            raise PydanticCustomError("date_invalid", "The date must be written YYYY-MM-DD.")
+        if parsed > (datetime.now(UTC) + _LATEST_OFFSET).date():
+            raise PydanticCustomError("date_in_future", "The date cannot be in the future.")
+        return value
+
+    @model_validator(mode="after")
+    def _reporter_rules(self) -> ReportIn:
+        if self.reporter_type == "anonymous" and self.reporter is not None:
+            raise PydanticCustomError(
+                "reporter_not_anonymous", "An anonymous report cannot include who is reporting."
+            )
+        if self.reporter_type == "named" and not (
+            self.reporter
+            and ((self.reporter.name or "").strip() or (self.reporter.contact or "").strip())
+        ):
+            raise PydanticCustomError(
+                "reporter_required", "A named report needs the reporter's name or contact."
+            )
+        return self
+
+    def sealed_content(self) -> dict[str, object]:
+        """The fields that are sealed (SPEC section 4), exactly as received."""
+        return {
+            "narrative": self.narrative,
+            "incident_date": self.incident_date,
+            "location": self.location,
+            "reporter": self.reporter.model_dump() if self.reporter else None,
+            "victim": self.victim.model_dump() if self.victim else None,
+        }

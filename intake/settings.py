@@ -1,0 +1,131 @@
+"""Configuration from the environment (SPEC section 2), validated once at start."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour)\s*$")
+_PERIODS = {"second": 1, "minute": 60, "hour": 3600}
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """`count` events per `period_s` seconds; `count == 0` turns the limit off."""
+
+    count: int
+    period_s: int
+
+    @property
+    def enabled(self) -> bool:
+        return self.count > 0
+
+    @classmethod
+    def parse(cls, text: str) -> RateLimit:
+        if text.strip() == "0":
+            return cls(0, 3600)
+        match = _RATE.match(text)
+        if match is None:
+            raise ValueError("expected N/second, N/minute, N/hour or 0")
+        return cls(int(match.group(1)), _PERIODS[match.group(2)])
+
+
+class Settings(BaseSettings):
+    """Every setting of SPEC section 2, plus a few documented operational knobs."""
+
+    model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore", frozen=True)
+
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    routing_file: Path | None = None
+    public_url: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_account_sid: str | None = None
+    secret_file: Path | None = None
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
+    report_limit: str = "60/hour"
+
+    # Not in SPEC section 2; documented in README.md.
+    followup_limit: str = "20/hour"
+    followup_global_limit: str = "1000/hour"
+    receipt_kdf_opslimit: int = Field(default=2, ge=2)
+    receipt_kdf_memlimit_mib: int = Field(default=19, ge=19)
+    kdf_concurrency: int = Field(default=4, ge=1, le=64)
+    max_body_bytes: int = Field(default=512 * 1024, ge=64 * 1024)
+    token_ttl_minutes: int = Field(default=8 * 60, ge=5, le=7 * 24 * 60)
+    sms_idle_timeout_hours: int = Field(default=24, ge=1)
+    twilio_delete_bodies: bool = True
+    twilio_api_base: str | None = None  # a different Twilio API host (tests, regional edges)
+    docs_enabled: bool = True
+    default_language: str = "en"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_level(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("report_limit", "followup_limit", "followup_global_limit")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        RateLimit.parse(value)
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an absolute http(s) URL")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _twilio_pair(self) -> Settings:
+        if self.twilio_account_sid is not None and not re.fullmatch(
+            r"AC[0-9a-fA-F]{32}", self.twilio_account_sid
+        ):
+            raise ValueError(
+                "INTAKE_TWILIO_ACCOUNT_SID must look like AC followed by 32 hex digits"
+            )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'intake.db').as_posix()}"
+
+    @property
+    def resolved_secret_file(self) -> Path:
+        return self.secret_file or self.data_dir / "secret.key"
+
+    @property
+    def report_rate(self) -> RateLimit:
+        return RateLimit.parse(self.report_limit)
+
+    @property
+    def followup_rate(self) -> RateLimit:
+        return RateLimit.parse(self.followup_limit)
+
+    @property
+    def followup_global_rate(self) -> RateLimit:
+        return RateLimit.parse(self.followup_global_limit)
+
+    @property
+    def sms_enabled(self) -> bool:
+        return self.twilio_auth_token is not None
+
+
+def describe_settings_error(error: Exception) -> str:
+    """One line naming the bad variable, never its value (it may be a secret)."""
+    errors = getattr(error, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        loc = ".".join(str(part) for part in first.get("loc", ())) or "settings"
+        return f"invalid configuration: INTAKE_{loc.upper()}: {first.get('msg', 'invalid value')}"
+    return f"invalid configuration: {type(error).__name__}"
