@@ -14,6 +14,7 @@ import binascii
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import cast
 
 import nacl.bindings as sodium
@@ -55,9 +56,10 @@ def b64d(text: str, *, length: int | None = None) -> bytes:
         data = base64.b64decode(text, validate=True)
     except binascii.Error:
         raise CryptoError("malformed base64") from None
-    # Non-canonical spellings (stray low bits) would let one value travel as
-    # several strings; accept exactly one.
-    if b64e(data) != text:
+    # Stray low bits before the padding would let one value travel as several
+    # strings; only the last, padded group can carry them, so check just that.
+    tail = len(data) % 3
+    if tail and b64e(data[-tail:]) != text[-4:]:
         raise CryptoError("malformed base64")
     if length is not None and len(data) != length:
         raise CryptoError(f"expected {length} bytes")
@@ -86,7 +88,7 @@ def encode_content(content: Mapping[str, object]) -> bytes:
         raise CryptoError("content must be a mapping with string keys")
     try:
         text = json.dumps(dict(content), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         text = None  # raised below, outside the handler: no plaintext in __context__
     encoded = None if text is None else _utf8(text)
     if encoded is None:
@@ -97,7 +99,11 @@ def encode_content(content: Mapping[str, object]) -> bytes:
 def seal(
     content: Mapping[str, object], *, public_keys: Sequence[bytes], aad: bytes
 ) -> dict[str, object]:
-    """Seal `content` to every key in `public_keys` (duplicates dropped, order kept)."""
+    """Seal `content` to every key in `public_keys` (duplicates dropped, order kept).
+
+    `public_keys` holds the recipients' and the escrow keys alike; `aad` is
+    normally `case_aad(case_ref)`.
+    """
     plaintext = encode_content(content)
     keys = _unique_keys(public_keys)
     _check_aad(aad)
@@ -116,8 +122,12 @@ def seal(
 def sealed_key_entry(data_key: bytes, public_key: bytes) -> dict[str, str]:
     """One recipient entry: the data key sealed (crypto_box_seal) to `public_key`."""
     _check_key(data_key, "data key")
-    kid = kid_of(public_key)  # also checks the key
-    return {"kid": kid, "sealed_key": b64e(sodium.crypto_box_seal(data_key, public_key))}
+    kid = kid_of(public_key)  # also checks the length
+    try:
+        sealed: bytes = sodium.crypto_box_seal(data_key, public_key)
+    except nacl.exceptions.RuntimeError:  # libsodium refuses low-order points
+        raise CryptoError("public key is not a usable X25519 key") from None
+    return {"kid": kid, "sealed_key": b64e(sealed)}
 
 
 def open_envelope(
@@ -125,8 +135,8 @@ def open_envelope(
 ) -> dict[str, object]:
     """Open an envelope with a recipient's private key; EnvelopeError on any problem."""
     _check_aad(aad)
-    data_key = _open_data_key(envelope, private_key)
-    return _decrypt_content(envelope, data_key, aad)
+    parsed = _parse(envelope)
+    return _decrypt_content(parsed, _open_data_key(parsed, private_key), aad)
 
 
 def add_recipient(
@@ -144,19 +154,34 @@ def add_recipient(
     another case) is never forwarded. A key that is already a recipient leaves
     the envelope unchanged.
     """
-    _check_key(new_public_key, "public key")
-    data_key = _open_data_key(envelope, private_key)
+    new_kid = kid_of(new_public_key)  # also checks the key
+    parsed = _parse(envelope)
+    data_key = _open_data_key(parsed, private_key)
     if aad is not None:
         _check_aad(aad)
-        _decrypt_content(envelope, data_key, aad)
-    recipients = [dict(entry) for entry in _entries(envelope)]
-    if all(entry["kid"] != kid_of(new_public_key) for entry in recipients):
+        _decrypt_content(parsed, data_key, aad)
+    # _parse checked that recipients is a list of {kid, sealed_key} string maps.
+    recipients = [dict(entry) for entry in cast(list[Mapping[str, str]], envelope["recipients"])]
+    if new_kid not in parsed.sealed_keys:
         recipients.append(sealed_key_entry(data_key, new_public_key))
     return {**envelope, "recipients": recipients}
 
 
 def validate_envelope_shape(envelope: object) -> None:
     """Check the structure of a v1 envelope without any key (server side)."""
+    _parse(envelope)
+
+
+@dataclass(frozen=True, repr=False)
+class _Parsed:
+    """An envelope after every structural check, its base64 fields decoded once."""
+
+    nonce: bytes
+    ct: bytes
+    sealed_keys: dict[str, bytes]  # kid -> sealed data key, in envelope order
+
+
+def _parse(envelope: object) -> _Parsed:
     if not isinstance(envelope, Mapping) or set(envelope) != _FIELDS:
         raise EnvelopeError("envelope must have exactly the fields v, aead, nonce, ct, recipients")
     version = envelope["v"]
@@ -164,34 +189,32 @@ def validate_envelope_shape(envelope: object) -> None:
         raise EnvelopeError("unsupported envelope version")
     if envelope["aead"] != AEAD_NAME:
         raise EnvelopeError("unsupported envelope aead")
-    _field_bytes(envelope["nonce"], "nonce", length=NONCE_BYTES)
-    if len(_field_bytes(envelope["ct"], "ct")) < TAG_BYTES:
+    nonce = _field_bytes(envelope["nonce"], "nonce", length=NONCE_BYTES)
+    ct = _field_bytes(envelope["ct"], "ct")
+    if len(ct) < TAG_BYTES:
         raise EnvelopeError("envelope ct is too short")
     recipients = envelope["recipients"]
     if not isinstance(recipients, list) or not recipients:
         raise EnvelopeError("envelope recipients must be a non-empty list")
-    kids: set[str] = set()
+    sealed_keys: dict[str, bytes] = {}
     for entry in recipients:
         if not isinstance(entry, Mapping) or set(entry) != _ENTRY_FIELDS:
             raise EnvelopeError("each recipient must have exactly the fields kid, sealed_key")
         kid = entry["kid"]
         if not isinstance(kid, str) or len(kid) != KID_HEX_CHARS or not set(kid) <= _HEX:
             raise EnvelopeError("recipient kid must be 32 lower-case hex digits")
-        if kid in kids:
+        if kid in sealed_keys:
             raise EnvelopeError("recipient kids must be unique")
-        kids.add(kid)
-        _field_bytes(entry["sealed_key"], "sealed_key", length=SEALED_KEY_BYTES)
+        sealed_keys[kid] = _field_bytes(entry["sealed_key"], "sealed_key", length=SEALED_KEY_BYTES)
+    return _Parsed(nonce=nonce, ct=ct, sealed_keys=sealed_keys)
 
 
-def _open_data_key(envelope: Mapping[str, object], private_key: bytes) -> bytes:
-    validate_envelope_shape(envelope)
+def _open_data_key(parsed: _Parsed, private_key: bytes) -> bytes:
     _check_key(private_key, "private key")
     public_key: bytes = sodium.crypto_scalarmult_base(private_key)
-    kid = kid_of(public_key)
-    entry = next((e for e in _entries(envelope) if e["kid"] == kid), None)
-    if entry is None:
+    sealed = parsed.sealed_keys.get(kid_of(public_key))
+    if sealed is None:
         raise EnvelopeError("envelope has no entry for this key")
-    sealed = _field_bytes(entry["sealed_key"], "sealed_key", length=SEALED_KEY_BYTES)
     try:
         data_key: bytes = sodium.crypto_box_seal_open(sealed, public_key, private_key)
     except nacl.exceptions.CryptoError:
@@ -201,14 +224,10 @@ def _open_data_key(envelope: Mapping[str, object], private_key: bytes) -> bytes:
     return data_key
 
 
-def _decrypt_content(
-    envelope: Mapping[str, object], data_key: bytes, aad: bytes
-) -> dict[str, object]:
-    nonce = _field_bytes(envelope["nonce"], "nonce", length=NONCE_BYTES)
-    ct = _field_bytes(envelope["ct"], "ct")
+def _decrypt_content(parsed: _Parsed, data_key: bytes, aad: bytes) -> dict[str, object]:
     try:
         plaintext: bytes = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
-            ct, aad, nonce, data_key
+            parsed.ct, aad, parsed.nonce, data_key
         )
     except nacl.exceptions.CryptoError:
         raise EnvelopeError(_NOT_OPENED) from None
@@ -222,18 +241,13 @@ def _parse_json_object(plaintext: bytes) -> dict[str, object] | None:
     """Parse or return None; decode errors hold the plaintext, so none may escape."""
     try:
         value = json.loads(plaintext.decode("utf-8"), parse_constant=_reject_constant)
-    except ValueError:  # includes UnicodeDecodeError and JSONDecodeError
+    except (ValueError, RecursionError):  # incl. UnicodeDecodeError, JSONDecodeError
         return None
     return value if isinstance(value, dict) else None
 
 
 def _reject_constant(name: str) -> object:
     raise ValueError("NaN and Infinity are not JSON")
-
-
-def _entries(envelope: Mapping[str, object]) -> list[Mapping[str, str]]:
-    # Only called after validate_envelope_shape has checked this structure.
-    return cast(list[Mapping[str, str]], envelope["recipients"])
 
 
 def _field_bytes(value: object, name: str, *, length: int | None = None) -> bytes:

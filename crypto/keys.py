@@ -78,6 +78,10 @@ def write_private_key_file(
     path: Path, keypair: KeyPair, passphrase: str, *, cost: KdfCost = KEYFILE_COST
 ) -> None:
     """Write `keypair` protected by `passphrase`; never overwrites, mode 0600."""
+    if not isinstance(keypair, KeyPair):
+        raise CryptoError("keypair must be a KeyPair")
+    if os.path.lexists(path):  # fail fast, before the slow KDF; O_EXCL still decides
+        raise KeyFileError(f"refusing to overwrite existing file {path}")
     salt = nacl.utils.random(SALT_BYTES)
     nonce = nacl.utils.random(_BOX_NONCE_BYTES)
     # The slow KDF runs before the file exists, so it is never seen half-written.
@@ -175,7 +179,7 @@ def _create_private_file(path: Path, text: str) -> None:
     except OSError as exc:
         raise KeyFileError(f"cannot create key file {path}: {exc.strerror}") from None
     try:
-        os.fchmod(fd, 0o644)  # the umask may only remove bits; make the mode exact
+        os.fchmod(fd, 0o600)  # the umask may only remove bits; make the mode exact
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from intake.commands import register_all
-from intake.commands.base import UserError
+from intake.commands.base import UserError, err
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,10 +31,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         code: int = args.handler(args)
     except UserError as exc:
-        print(f"intake: {exc.one_line()}", file=sys.stderr)  # noqa: T201
+        err(f"intake: {exc.one_line()}")
         return exc.exit_code
     except KeyboardInterrupt:
-        print("intake: interrupted", file=sys.stderr)  # noqa: T201
+        err("intake: interrupted")
         return 130
     return code
 

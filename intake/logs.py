@@ -125,4 +125,5 @@ def configure_logging(level: str = "info") -> None:
         library.propagate = True
     logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("twilio").setLevel(logging.WARNING)

@@ -69,7 +69,7 @@ def _create(path: Path) -> ServerSecret:
     nobody ever reads a half-written file.
     """
     master = secrets.token_bytes(SECRET_BYTES)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     staging = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
     try:
         fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

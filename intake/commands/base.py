@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -54,3 +55,15 @@ def read_secret_file(path: Path, *, what: str) -> str:
         if text.endswith(ending):
             return text[: -len(ending)]
     return text
+
+
+def out(line: str) -> None:
+    """One line of a command's result on stdout."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def err(line: str) -> None:
+    """One line of diagnostics on stderr (problems, warnings, progress)."""
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()

@@ -6,7 +6,7 @@ import argparse
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from intake.commands.base import Subparsers, UserError, load_settings
+from intake.commands.base import Subparsers, UserError, load_settings, out
 from intake.db import make_engine
 from intake.logs import configure_logging
 from intake.migrations import upgrade
@@ -23,7 +23,7 @@ def run_upgrade(args: argparse.Namespace) -> int:
     settings = load_settings()
     configure_logging(settings.log_level)
     apply_migrations(settings.resolved_database_url)
-    print("database is up to date")  # noqa: T201
+    out("database is up to date")
     return 0
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 
 import uvicorn
 from sqlalchemy import select
 
-from intake.commands.base import Subparsers, UserError, load_settings
+from intake.commands.base import Subparsers, UserError, err, load_settings
 from intake.commands.db import apply_migrations
 from intake.db import make_engine, make_sessionmaker, transaction
 from intake.demo import demo_keys_dir, ensure_demo_table
@@ -18,7 +17,7 @@ from intake.models import RoutingTableVersion
 from intake.routing_store import store_table
 from intake.server_secret import SecretFileError, load_or_create
 from intake.settings import Settings
-from routing.table import TableInvalid
+from routing.table import TableInvalid, check_table_text
 
 log = logging.getLogger("intake.serve")
 DEMO_LOADER = "intake serve (demo)"
@@ -39,13 +38,14 @@ def run(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise UserError("--workers must be at least 1")
     settings = load_settings()
+    routing_text = read_routing_file(settings)  # a bad table stops us before anything else
     configure_logging(settings.log_level)
     try:
         load_or_create(settings.resolved_secret_file)
     except SecretFileError as exc:
         raise UserError(str(exc)) from None
     apply_migrations(settings.resolved_database_url)
-    announce(load_routing_at_start(settings), settings)
+    announce(load_routing_at_start(settings, routing_text), settings)
     uvicorn.run(
         "intake.app:app_from_environment",
         factory=True,
@@ -60,14 +60,28 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_routing_at_start(settings: Settings) -> str:
+def read_routing_file(settings: Settings) -> str | None:
+    """INTAKE_ROUTING_FILE's text, validated; None when the variable is not set."""
+    path = settings.routing_file
+    if path is None:
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise UserError(f"routing table {path} cannot be read") from None
+    problems = check_table_text(text).problems
+    if problems:
+        raise UserError(
+            f"routing table {path} is invalid ({len(problems)} problems); "
+            f"run `intake routing check {path}`"
+        )
+    return text
+
+
+def load_routing_at_start(settings: Settings, routing_text: str | None) -> str:
     """Store the table this start runs on; returns how it was chosen."""
-    if settings.routing_file is not None:
-        try:
-            text = settings.routing_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            raise UserError(f"routing table {settings.routing_file} cannot be read") from None
-        _store(settings, text, loaded_by=FILE_LOADER, what=str(settings.routing_file))
+    if routing_text is not None:
+        _store(settings, routing_text, loaded_by=FILE_LOADER, what=str(settings.routing_file))
         return "file"
     engine = make_engine(settings.resolved_database_url)
     try:
@@ -106,11 +120,10 @@ def announce(how: str, settings: Settings) -> None:
             f"*** Demo keys (and their passphrase file) are in {keys}",
             "*** Never take real reports on it: set INTAKE_ROUTING_FILE to your routing table.",
         ]
-        print("\n".join(lines), file=sys.stderr, flush=True)  # noqa: T201
+        for line in lines:
+            err(line)
     elif how == "kept":
-        print(  # noqa: T201
+        err(
             "routing: INTAKE_ROUTING_FILE is not set; keeping the table last loaded "
-            "with `intake routing load`",
-            file=sys.stderr,
-            flush=True,
+            "with `intake routing load`"
         )

@@ -1,0 +1,66 @@
+"""`intake routing check FILE` and `intake routing load FILE`."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+from pathlib import Path
+
+from intake import audit
+from intake.commands.base import Subparsers, err, load_settings, out, read_text_file
+from intake.commands.db import apply_migrations
+from intake.db import make_engine, make_sessionmaker, transaction
+from intake.routing_store import store_table
+from routing.table import check_table_text
+
+
+def register(subcommands: Subparsers) -> None:
+    routing = subcommands.add_parser("routing", help="the routing table")
+    actions = routing.add_subparsers(dest="routing_command", required=True)
+    check = actions.add_parser("check", help="validate a routing table")
+    check.add_argument("file", type=Path)
+    check.set_defaults(handler=run_check)
+    load = actions.add_parser("load", help="validate a table and make it active for every server")
+    load.add_argument("file", type=Path)
+    load.set_defaults(handler=run_load)
+
+
+def _checked(path: Path) -> str:
+    """The table's text when valid; otherwise every problem on stderr and exit 1."""
+    text = read_text_file(path, what="routing table")
+    result = check_table_text(text)
+    for warning in result.warnings:
+        err(f"warning: {warning}")
+    if result.problems:
+        for problem in result.problems:
+            err(problem)
+        raise SystemExit(1)
+    return text
+
+
+def run_check(args: argparse.Namespace) -> int:
+    _checked(args.file)
+    out(f"{args.file}: valid")
+    return 0
+
+
+def run_load(args: argparse.Namespace) -> int:
+    text = _checked(args.file)
+    settings = load_settings()
+    apply_migrations(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    actor = f"cli:{getpass.getuser()}"
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            row = store_table(session, text, loaded_by="intake routing load")
+            audit.append(
+                session,
+                actor=actor,
+                action="routing.loaded",
+                detail={"version": row.version, "sha256": row.sha256, "table_id": row.id},
+            )
+            version, row_id = row.version, row.id
+    finally:
+        engine.dispose()
+    out(f"routing table {version!r} is active (load #{row_id})")
+    return 0
