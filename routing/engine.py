@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from routing.table import RoutingTable, Rule
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Facts:
     """The clear fields of a report that routing reads (SPEC 4, ReportIn)."""
 
@@ -22,7 +22,7 @@ class Facts:
     child: bool | None  # victim_is_child
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     rule_id: str
     recipients: tuple[str, ...]  # focal point ids: the rule's `to`, then `cc`, each once

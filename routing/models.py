@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StrictInt
@@ -21,6 +22,8 @@ from routing.constants import CATEGORIES, is_country_code
 ANY: Literal["*"] = "*"
 KEY_BYTES = 32
 MAX_SHOWN = 40  # characters of a bad value quoted back in a problem
+# A longer referral deadline is a typo; a huge one would overflow due_at.
+MAX_DEADLINE_HOURS = 8760
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")
 _E164 = re.compile(r"\+[1-9][0-9]{1,14}")
@@ -183,16 +186,16 @@ class Rule(_Entry):
     child: Annotated[bool | Literal["*"], PlainValidator(_child)]
     to: Annotated[tuple[Identifier, ...], Field(min_length=1)]
     cc: tuple[Identifier, ...] = ()
-    deadline_hours: Annotated[StrictInt, Field(gt=0)]
+    deadline_hours: Annotated[StrictInt, Field(gt=0, le=MAX_DEADLINE_HOURS)]
 
-    @property
+    @cached_property
     def weight(self) -> int:
         """How specific the rule is: the number of its four fields that are not ``"*"``."""
         return sum(
             value != ANY for value in (self.country, self.category, self.affiliation, self.child)
         )
 
-    @property
+    @cached_property
     def recipients(self) -> tuple[str, ...]:
         """``to`` then ``cc``, each focal point once, in order."""
         return tuple(dict.fromkeys(self.to + self.cc))

@@ -27,7 +27,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 from routing import checks
 from routing.demo import DEMO_FOCAL_POINT_IDS, demo_table_text
 from routing.index import RuleIndex
-from routing.models import Escrow, FocalPoint, Number, Rule, Text, shown
+from routing.models import MAX_DEADLINE_HOURS, Escrow, FocalPoint, Number, Rule, Text, shown
 
 __all__ = [
     "DEMO_FOCAL_POINT_IDS",
@@ -66,7 +66,7 @@ _FIELD_MESSAGES = {
     ("to", "too_short"): "must name at least one focal point",
     ("public_keys", "too_short"): "must hold at least one key",
 }
-_DEADLINE = "must be a positive integer (hours)"
+_DEADLINE = f"must be a positive integer (hours), at most {MAX_DEADLINE_HOURS} (a year)"
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -173,13 +173,14 @@ def _describe(label: str, error: ErrorDetails) -> str:
         return f'{prefix}missing required field "{path}"'
     if error["type"] == "extra_forbidden":
         return f'{prefix}unknown field "{path}"'
-    if error["type"] == "routing_table":
+    if error["type"] == "routing_table":  # ours, already worded
         message = error["msg"]
+    elif path == "deadline_hours":
+        message = _DEADLINE
     else:
-        message = _FIELD_MESSAGES.get((path, error["type"])) or _MESSAGES.get(
+        message = _FIELD_MESSAGES.get((path, error["type"]), "") or _MESSAGES.get(
             error["type"], error["msg"]
         )
-        message = _DEADLINE if path == "deadline_hours" else message
     return f"{prefix}{path}: {message}"
 
 
@@ -188,10 +189,10 @@ def _validate(model: type[M], label: str, raw: object) -> tuple[M | None, list[s
         return model.model_validate(raw), []
     except ValidationError as error:
         details = error.errors(include_url=False, include_context=False, include_input=False)
-        return None, [_describe(label, detail) for detail in _without_echoes(details)]
+        return None, [_describe(label, detail) for detail in _without_repeats(details)]
 
 
-def _without_echoes(details: list[ErrorDetails]) -> list[ErrorDetails]:
+def _without_repeats(details: list[ErrorDetails]) -> list[ErrorDetails]:
     """Drop "too short" for a list whose items failed: the items' errors say it."""
     failed_lists = {detail["loc"][:-1] for detail in details if len(detail["loc"]) > 1}
     return [
