@@ -9,18 +9,25 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from channels.sms import router as sms_router
+from channels.web import router as web_router
 from crypto.kdf import KdfCost
 from intake import i18n
+from intake.cases.api import router as cases_router
 from intake.context import AppContext, KdfPool, ensure_receipt_salt, receipt_cost_from
 from intake.db import make_engine, make_sessionmaker
 from intake.errors import install_error_handlers
+from intake.followup.api import router as followup_router
 from intake.health import router as health_router
+from intake.hotline.api import router as hotline_api_router
+from intake.hotline.console import router as hotline_console_router
 from intake.logs import configure_logging
 from intake.middleware import AccessLogMiddleware, BodyLimitMiddleware, SecurityHeadersMiddleware
 from intake.paths import package_folder
 from intake.reports.api import router as reports_router
 from intake.server_secret import load_or_create
 from intake.settings import Settings
+from intake.staff.api import router as staff_router
 
 _DOCS_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>psea-intake API</title>
@@ -87,7 +94,17 @@ async def _docs_page() -> HTMLResponse:
 
 
 def _routers() -> list[APIRouter]:
-    return [health_router, reports_router]
+    return [
+        health_router,
+        reports_router,
+        followup_router,
+        web_router,
+        staff_router,
+        cases_router,
+        hotline_api_router,
+        hotline_console_router,
+        sms_router,
+    ]
 
 
 def app_from_environment() -> FastAPI:

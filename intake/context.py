@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from crypto.kdf import RECEIPT_COST, KdfCost
+from crypto.kdf import RECEIPT_COST, TEST_COST, KdfCost
 from intake.models import SystemValue
 from intake.routing_store import RoutingState
 from intake.server_secret import ServerSecret
@@ -50,6 +50,8 @@ class AppContext:
 
 
 def receipt_cost_from(settings: Settings) -> KdfCost:
+    if settings.insecure_test_kdf:
+        return TEST_COST  # INTAKE_INSECURE_TEST_KDF: system tests only; `intake serve` warns
     cost = KdfCost(
         opslimit=settings.receipt_kdf_opslimit,
         memlimit=settings.receipt_kdf_memlimit_mib * 1024 * 1024,

@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,12 +20,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crypto.envelope import case_aad, seal
-from crypto.receipt import ReceiptKeys, derive_receipt_keys, format_receipt, new_receipt
+from crypto.receipt import ReceiptKeys, format_receipt, new_receipt
 from intake import audit, ratelimit
 from intake.context import AppContext
 from intake.errors import ServiceUnavailable, TooManyRequests
 from intake.models import Case, CaseEvent, CaseRecipient, utcnow
 from intake.outbox import enqueue
+from intake.receipts import derive_for
 from intake.routing_store import ActiveTable, NoRoutingTable
 from intake.schemas import ReportIn
 from routing.engine import Decision, Facts, decide
@@ -40,13 +42,18 @@ class CallInfo:
     duration_s: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Submission:
     """A validated report and what its channel adds.
 
     `sealed_extra` holds channel values that must be sealed with the report
     (a caller's or SMS sender's number); `source` is the keyed hash that
     counts against INTAKE_REPORT_LIMIT (None: not limited, e.g. staff).
+    `extra_rows(session, case)` adds a channel's own rows inside the case's
+    transaction (a hotline call id), so both commit or neither does.
+    `on_accepted(session, accepted)` runs last in that transaction and sees the
+    receipt (the SMS channel stores its sealed reply there, so a redelivery
+    after a crash between commit and answer still gets the receipt).
     """
 
     report: ReportIn
@@ -57,6 +64,12 @@ class Submission:
     sealed_extra: dict[str, object] = field(default_factory=dict)
     sms_reply_sealed: bytes | None = None
     source: bytes | None = None
+    extra_rows: Callable[[Session, Case], None] | None = None
+    on_accepted: Callable[[Session, Accepted], None] | None = None
+
+    def __repr__(self) -> str:
+        # The report and `sealed_extra` (phone numbers) must never reach a repr.
+        return f"Submission(channel={self.channel!r}, language={self.language!r})"
 
 
 @dataclass(frozen=True, repr=False)
@@ -80,16 +93,9 @@ def submit(context: AppContext, submission: Submission) -> Accepted:
     decision = decide(active.table, _facts(submission.report))
     for _attempt in range(3):
         receipt = new_receipt()
-        keys = context.kdf.run(
-            lambda receipt=receipt: derive_receipt_keys(  # type: ignore[misc]
-                receipt,
-                salt=context.receipt_salt,
-                server_secret=context.secret.subkey("receipt"),
-                cost=context.receipt_cost,
-            )
-        )
+        keys = derive_for(context, receipt)
         try:
-            case = _store(context, submission, active, decision, keys, now)
+            case = _store(context, submission, active, decision, keys, now, receipt)
         except IntegrityError:
             continue  # a receipt or case_ref collision: astronomically rare; draw again
         log.info("report accepted", extra={"case_ref": case.case_ref, "channel": case.channel})
@@ -130,6 +136,7 @@ def _store(
     decision: Decision,
     keys: ReceiptKeys,
     now: datetime,
+    receipt: str,
 ) -> Case:
     case_ref = new_case_ref()
     table = active.table
@@ -159,6 +166,13 @@ def _store(
             },
         )
         _notify_recipients(session, table, case)
+        if submission.extra_rows is not None:
+            submission.extra_rows(session, case)
+        if submission.on_accepted is not None:
+            accepted = Accepted(
+                case.case_ref, format_receipt(receipt), case.status, case.due_at, case.id
+            )
+            submission.on_accepted(session, accepted)
     return case
 
 

@@ -36,6 +36,15 @@ MESSAGES: Mapping[str, str] = {
     "string_too_long": N_("This text is too long."),
     "literal_error": N_("Please choose one of the options."),
     "csrf_invalid": N_("The form expired. Please check your answers and send it again."),
+    "bool_type": N_("Please choose one of the options."),
+    "int_type": N_("Please write a number."),
+    "greater_than_equal": N_("Please write an age from 0 to 130."),
+    "less_than_equal": N_("Please write an age from 0 to 130."),
+    "receipt_invalid": N_("Please type the 16 digits of your receipt number."),
+    "receipt_unknown": N_("No report has this number. Please check the digits and try again."),
+    "too_many_attempts": N_("Too many tries. Please wait a while and try again."),
+    "too_many_reports": N_("Too many reports came from this connection. Please try again later."),
+    "unavailable": N_("Reports cannot be received right now. Please try again later."),
 }
 GENERIC = N_("This value is not valid.")
 

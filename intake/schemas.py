@@ -72,15 +72,16 @@ class Consent(Schema):
     refer_to_services: StrictBool = False
 
 
+# Sealed fields carry repr=False: a repr in a traceback or debugger never shows them.
 class ReporterIn(Schema):
-    name: str | None = Field(default=None, max_length=SHORT_TEXT_MAX)
-    contact: str | None = Field(default=None, max_length=SHORT_TEXT_MAX)
+    name: str | None = Field(default=None, max_length=SHORT_TEXT_MAX, repr=False)
+    contact: str | None = Field(default=None, max_length=SHORT_TEXT_MAX, repr=False)
 
 
 class VictimIn(Schema):
-    name: str | None = Field(default=None, max_length=SHORT_TEXT_MAX)
-    age: StrictInt | None = Field(default=None, ge=0, le=130)
-    sex: Literal["female", "male", "other"] | None = None
+    name: str | None = Field(default=None, max_length=SHORT_TEXT_MAX, repr=False)
+    age: StrictInt | None = Field(default=None, ge=0, le=130, repr=False)
+    sex: Literal["female", "male", "other"] | None = Field(default=None, repr=False)
 
 
 class ReportIn(Schema):
@@ -91,11 +92,11 @@ class ReportIn(Schema):
     affiliation: str = Field(default="unknown", min_length=1, max_length=64)
     victim_is_child: StrictBool | None = None
     consent: Consent = Field(default_factory=Consent)
-    narrative: str
-    incident_date: str | None = None
-    location: str | None = Field(default=None, max_length=LOCATION_MAX)
-    reporter: ReporterIn | None = None
-    victim: VictimIn | None = None
+    narrative: str = Field(repr=False)
+    incident_date: str | None = Field(default=None, repr=False)
+    location: str | None = Field(default=None, max_length=LOCATION_MAX, repr=False)
+    reporter: ReporterIn | None = Field(default=None, repr=False)
+    victim: VictimIn | None = Field(default=None, repr=False)
 
     @field_validator("language")
     @classmethod

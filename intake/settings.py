@@ -56,11 +56,20 @@ class Settings(BaseSettings):
     receipt_kdf_opslimit: int = Field(default=2, ge=2)
     receipt_kdf_memlimit_mib: int = Field(default=19, ge=19)
     kdf_concurrency: int = Field(default=4, ge=1, le=64)
+    # Tests only: receipts at libsodium's minimum Argon2id cost (no protection at all).
+    insecure_test_kdf: bool = False
     max_body_bytes: int = Field(default=512 * 1024, ge=64 * 1024)
     token_ttl_minutes: int = Field(default=8 * 60, ge=5, le=7 * 24 * 60)
     sms_idle_timeout_hours: int = Field(default=24, ge=1)
     twilio_delete_bodies: bool = True
     twilio_api_base: str | None = None  # a different Twilio API host (tests, regional edges)
+    # Outbound mail for focal point notifications (docs/worker.md); none: mailto: entries fail.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_from: str | None = None
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
     docs_enabled: bool = True
     default_language: str = "en"
 

@@ -46,6 +46,9 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     apply_migrations(settings.resolved_database_url)
     announce(load_routing_at_start(settings, routing_text), settings)
+    if settings.insecure_test_kdf:
+        err("*** INTAKE_INSECURE_TEST_KDF is set: receipts use the MINIMUM Argon2id cost, ***")
+        err("*** which gives no protection against guessing. For tests only: never in use. ***")
     uvicorn.run(
         "intake.app:app_from_environment",
         factory=True,

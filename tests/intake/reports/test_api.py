@@ -107,3 +107,21 @@ def test_malformed_json_is_a_4xx_problem(client: TestClient) -> None:
     )
     assert response.status_code == 422
     assert response.json()["status"] == 422
+
+
+def test_repr_of_a_report_shows_no_sealed_field() -> None:
+    from intake.schemas import ReportIn
+
+    parsed = ReportIn.model_validate(
+        report(
+            reporter_type="third_party",
+            narrative="CANARY-narr",
+            location="CANARY-loc",
+            incident_date="2020-01-02",
+            victim={"name": "CANARY-victim", "age": 9},
+        )
+    )
+    text = repr(parsed) + str(parsed)
+    for canary in ("CANARY-narr", "CANARY-loc", "CANARY-victim", "2020-01-02"):
+        assert canary not in text
+    assert "third_party" in text

@@ -1,0 +1,1 @@
+"""The focal point case API: lists, detail, lifecycle events, messages, sharing."""

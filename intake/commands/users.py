@@ -1,0 +1,121 @@
+"""`intake users add|revoke|totp`: staff accounts, straight in the database.
+
+They work while servers run: servers read accounts and tokens on every
+request, so a revocation applies to every request that starts afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from crypto.kdf import KdfCost
+from intake.app import build_context
+from intake.commands.base import Subparsers, UserError, load_settings, out, read_secret_file
+from intake.commands.db import apply_migrations
+from intake.context import AppContext
+from intake.db import transaction
+from intake.models.staff import ROLES
+from intake.routing_store import NoRoutingTable
+from intake.server_secret import SecretFileError
+from intake.staff.passwords import STAFF_PASSWORD_COST
+from intake.staff.service import AccountError, NewAccount, add_user, enrol_totp, revoke_tokens
+from routing.table import RoutingTable
+
+
+def register(subcommands: Subparsers) -> None:
+    users = subcommands.add_parser("users", help="staff accounts")
+    actions = users.add_subparsers(dest="users_command", required=True)
+    add = actions.add_parser("add", help="create a staff account")
+    add.add_argument("--username", required=True)
+    add.add_argument("--role", required=True, help=", ".join(ROLES))
+    add.add_argument("--password-file", required=True, type=Path)
+    add.add_argument("--focal-point", help="focal point id (focal_point accounts)")
+    add.add_argument("--country", help="ISO 3166-1 alpha-2 code (coordinator accounts)")
+    add.set_defaults(handler=run_add)
+    revoke = actions.add_parser("revoke", help="revoke every token of an account")
+    revoke.add_argument("--username", required=True)
+    revoke.set_defaults(handler=run_revoke)
+    totp = actions.add_parser("totp", help="enrol an account in TOTP; prints the otpauth URI")
+    totp.add_argument("--username", required=True)
+    totp.add_argument("--replace", action="store_true", help="enrol again with a new secret")
+    totp.set_defaults(handler=run_totp)
+
+
+def run_add(args: argparse.Namespace, *, cost: KdfCost = STAFF_PASSWORD_COST) -> int:
+    """`cost` is for tests only; the command line always uses the default."""
+    password = read_secret_file(args.password_file, what="password file")
+    account = NewAccount(
+        username=args.username,
+        role=args.role,
+        password=password,
+        focal_point_id=args.focal_point,
+        country=args.country,
+    )
+    with staff_session() as (context, session):
+        table = _active_table(context, session)
+        user = add_user(session, account, table=table, cost=cost, actor=cli_actor())
+        role, username = user.role, user.username
+    out(f"created {role} account {username}")
+    return 0
+
+
+def run_revoke(args: argparse.Namespace) -> int:
+    with staff_session() as (_context, session):
+        count = revoke_tokens(session, username=args.username, actor=cli_actor())
+    out(f"revoked {count} token{'' if count == 1 else 's'} of {args.username}")
+    return 0
+
+
+def run_totp(args: argparse.Namespace) -> int:
+    with staff_session() as (context, session):
+        uri = enrol_totp(
+            session, context.secret, username=args.username, replace=args.replace, actor=cli_actor()
+        )
+    # Shown once, after the commit; add it to an authenticator app now.
+    out(uri)
+    return 0
+
+
+@contextmanager
+def staff_session() -> Iterator[tuple[AppContext, Session]]:
+    """Migrate if needed, then one transaction; account refusals become user errors."""
+    settings = load_settings()
+    apply_migrations(settings.resolved_database_url)
+    try:
+        context = build_context(settings)
+    except SecretFileError as exc:
+        raise UserError(str(exc)) from None
+    except SQLAlchemyError as exc:
+        raise UserError(f"cannot open the database: {type(exc).__name__}") from None
+    try:
+        with transaction(context.sessions) as session:
+            yield context, session
+    except AccountError as exc:
+        raise UserError(str(exc)) from None
+    except IntegrityError:
+        raise UserError("an account with that username already exists") from None
+    except SQLAlchemyError as exc:
+        raise UserError(f"database error: {type(exc).__name__}") from None
+    finally:
+        context.engine.dispose()
+
+
+def _active_table(context: AppContext, session: Session) -> RoutingTable | None:
+    try:
+        return context.routing.active(session).table
+    except NoRoutingTable:
+        return None
+
+
+def cli_actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"

@@ -1,0 +1,1 @@
+"""Follow-up: a reporter presents the receipt and sees status and messages."""

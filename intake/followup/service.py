@@ -1,0 +1,120 @@
+"""Look a case up by its receipt, with guessing made useless (SPEC section 8).
+
+Failed look-ups are counted per source and globally in the database, so every
+server process shares the counts; a caller over either limit is refused
+before any Argon2id work is spent. Messages to the reporter are sealed to the
+receipt key pair and opened only here, in the request that presents the
+receipt; their text is never logged and never stored in clear.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crypto.errors import EnvelopeError
+from crypto.keys import KeyPair
+from crypto.receipt import normalize_receipt, open_with_keypair
+from intake import ratelimit
+from intake.context import AppContext
+from intake.errors import InvalidInput, NotFound, TooManyRequests
+from intake.models import Case, CaseMessage, utcnow
+from intake.receipts import derive_for
+from intake.settings import RateLimit
+
+log = logging.getLogger("intake.followup")
+SOURCE_SCOPE = "followup-source"
+GLOBAL_SCOPE = "followup-global"
+RECEIPT_INVALID = "receipt_invalid"
+RECEIPT_INVALID_TEXT = "A receipt is 16 digits; spaces and dashes between them are fine."
+UNKNOWN_TEXT = "No report has this receipt."
+
+
+@dataclass(frozen=True)
+class FollowupMessage:
+    at: datetime
+    text: str = field(repr=False)  # sealed content: never in a repr
+
+
+@dataclass(frozen=True)
+class FollowupView:
+    case_ref: str
+    status: str
+    updated_at: datetime
+    messages: list[FollowupMessage]
+
+
+def look_up(context: AppContext, *, receipt_text: str, source: bytes | None) -> FollowupView:
+    """The case a receipt belongs to, with its messages opened.
+
+    Raises InvalidInput (code `receipt_invalid`) when the text is not a
+    receipt, TooManyRequests when failed look-ups are over a limit, and
+    NotFound when no case has this receipt (counted as a failure).
+    """
+    receipt = normalize_receipt(receipt_text)
+    if receipt is None:
+        raise InvalidInput(
+            RECEIPT_INVALID_TEXT,
+            errors=[{"loc": ["receipt"], "type": RECEIPT_INVALID, "msg": RECEIPT_INVALID_TEXT}],
+        )
+    now = utcnow()
+    _refuse_when_over_limits(context, source, now)
+    keys = derive_for(context, receipt)
+    with context.sessions() as session:
+        case = session.scalars(select(Case).where(Case.receipt_lookup == keys.lookup)).one_or_none()
+        view = None if case is None else _view(session, case, keys.keypair)
+    if view is None:
+        _record_failure(context, source, now)
+        raise NotFound(UNKNOWN_TEXT)
+    return view
+
+
+def _limits(context: AppContext, source: bytes | None) -> list[tuple[str, bytes, RateLimit]]:
+    """The (scope, source, limit) counters a failed look-up from `source` counts against."""
+    settings = context.settings
+    counters = [(GLOBAL_SCOPE, ratelimit.GLOBAL_SOURCE, settings.followup_global_rate)]
+    if source is not None:
+        counters.insert(0, (SOURCE_SCOPE, source, settings.followup_rate))
+    return [counter for counter in counters if counter[2].enabled]
+
+
+def _refuse_when_over_limits(context: AppContext, source: bytes | None, now: datetime) -> None:
+    with context.sessions() as session:
+        over = [
+            (scope, limit)
+            for scope, key, limit in _limits(context, source)
+            if ratelimit.is_over(session, scope, key, limit, now)
+        ]
+    if over:
+        log.warning("followup refused", extra={"reason": over[-1][0]})
+        raise TooManyRequests(max(ratelimit.retry_after(limit, now) for _scope, limit in over))
+
+
+def _record_failure(context: AppContext, source: bytes | None, now: datetime) -> None:
+    """Count one failed look-up on every counter, in one transaction."""
+    with context.sessions() as session, session.begin():
+        for scope, key, limit in _limits(context, source):
+            ratelimit.record(session, scope, key, limit, now)
+
+
+def _view(session: Session, case: Case, keypair: KeyPair) -> FollowupView:
+    rows = session.scalars(
+        select(CaseMessage)
+        .where(CaseMessage.case_id == case.id)
+        .order_by(CaseMessage.at, CaseMessage.id)
+    ).all()
+    messages: list[FollowupMessage] = []
+    for row in rows:
+        try:
+            messages.append(
+                FollowupMessage(row.at, open_with_keypair(row.sealed_for_reporter, keypair))
+            )
+        except EnvelopeError:
+            # Damaged or sealed to another key: the reporter still sees the rest.
+            log.error("followup message does not open", extra={"case_ref": case.case_ref})
+    updated_at = max([case.updated_at, *(message.at for message in messages)])
+    return FollowupView(case.case_ref, case.status, updated_at, messages)

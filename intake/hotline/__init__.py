@@ -1,0 +1,1 @@
+"""The hotline: the operator API, the operator console and transcript import."""

@@ -1,0 +1,1 @@
+"""Staff accounts: passwords, bearer tokens, TOTP, and who may do what."""

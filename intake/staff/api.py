@@ -1,0 +1,41 @@
+"""`POST /api/v1/auth/token`: a bearer token for a staff account."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Response
+
+from intake.deps import Context
+from intake.errors import Unauthorized
+from intake.staff.auth import Credentials, issue_token
+from intake.staff.schemas import TokenOut
+
+router = APIRouter(prefix="/api/v1", tags=["staff"])
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+
+
+@router.post(
+    "/auth/token",
+    response_model=TokenOut,
+    responses={
+        Unauthorized.status: {**_PROBLEM, "description": "Wrong username, password or code."},
+        429: {**_PROBLEM, "description": "Locked after repeated failures; see Retry-After."},
+    },
+)
+def create_token(
+    context: Context,
+    response: Response,
+    username: Annotated[str, Form(min_length=1, max_length=128)],
+    password: Annotated[str, Form(min_length=1, max_length=1024)],
+    otp: Annotated[str | None, Form(max_length=16)] = None,
+) -> TokenOut:
+    """Form fields `username`, `password` and, once the account uses TOTP, `otp`.
+
+    401 for a wrong username, password or code (one answer for all);
+    429 with `Retry-After` while the account is locked after repeated failures.
+    """
+    response.headers["Cache-Control"] = "no-store"  # RFC 6749 section 5.1
+    response.headers["Pragma"] = "no-cache"
+    issued = issue_token(context, Credentials(username=username, password=password, otp=otp))
+    return TokenOut(access_token=issued.access_token, expires_in=issued.expires_in)

@@ -1,0 +1,211 @@
+"""The worker: one pass = housekeeping, then drain the outbox until nothing is due.
+
+Handlers are plain callables per kind. A kind whose transport is not
+configured (Twilio without credentials) is not claimed at all: its entries
+stay pending, untouched, until a worker that can send them runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from intake.context import AppContext
+from intake.db import transaction
+from intake.models import utcnow
+from intake.routing_store import NoRoutingTable
+from intake.worker import claim
+from intake.worker.claim import Claimed
+from intake.worker.delivery import DeliveryError, Handler, load_payload
+from intake.worker.housekeeping import purge_expired
+from intake.worker.notify import MailTransport, NotifyHandler
+from intake.worker.overdue import OVERDUE_BATCH, mark_overdue
+from intake.worker.twilio_client import twilio_configured
+from intake.worker.twilio_kinds import TwilioKinds
+
+log = logging.getLogger("intake.worker")
+TWILIO_KINDS = ("sms_reply", "twilio_redact")
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    batch_size: int = 20
+    lease: timedelta = claim.LEASE
+    max_attempts: int = claim.MAX_ATTEMPTS
+    interval_s: float = 2.0
+    # A send never starts with less of its lease left than this (longest timeout + margin).
+    send_budget: timedelta = timedelta(seconds=45)
+    warn_every_s: float = 600.0
+
+
+@dataclass
+class PassReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    released: int = 0
+    lost: int = 0
+    overdue: int = 0
+    purged: int = 0
+    waiting: int = 0
+
+
+def build_handlers(context: AppContext) -> dict[str, Handler]:
+    """The kinds this worker can deliver with its configuration."""
+    settings = context.settings
+    handlers: dict[str, Handler] = {"notify": NotifyHandler(MailTransport.from_settings(settings))}
+    twilio = TwilioKinds(settings, context.secret)
+    if twilio_configured(settings):
+        handlers["sms_reply"] = twilio.sms_reply
+    if twilio_configured(settings) or not settings.twilio_delete_bodies:
+        handlers["twilio_redact"] = twilio.redact
+    return handlers
+
+
+class Worker:
+    def __init__(
+        self,
+        context: AppContext,
+        *,
+        config: WorkerConfig | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        handlers: dict[str, Handler] | None = None,
+    ) -> None:
+        self._context = context
+        self._config = config or WorkerConfig()
+        self._clock = clock
+        self._handlers = handlers if handlers is not None else build_handlers(context)
+        self._last_warning: float | None = None
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(sorted(self._handlers))
+
+    def run_once(self, stop: threading.Event | None = None) -> PassReport:
+        report = PassReport()
+        self._housekeeping(report)
+        self._drain(report, stop)
+        self._warn_waiting(report)
+        return report
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """Passes until `stop` is set; the delivery under way finishes first."""
+        log.info("worker started", extra={"count": len(self._handlers)})
+        while not stop.is_set():
+            try:
+                self.run_once(stop)
+            except Exception:
+                # The database may come back (failover, restart), and one bad
+                # pass must not stop every later delivery: log frames, go on.
+                log.exception("worker pass failed")
+            stop.wait(self._config.interval_s)
+        log.info("worker stopped")
+
+    def _housekeeping(self, report: PassReport) -> None:
+        now = self._clock()
+        sessions = self._context.sessions
+        try:
+            while True:
+                with transaction(sessions) as session:
+                    marked = mark_overdue(session, self._context.routing, now=now)
+                report.overdue += len(marked)
+                if len(marked) < OVERDUE_BATCH:
+                    break
+        except NoRoutingTable:
+            log.warning("no routing table loaded; overdue cases wait")
+        with transaction(sessions) as session:
+            report.purged = purge_expired(session, now=now)
+        if report.purged:
+            log.info("expired state purged", extra={"count": report.purged})
+
+    def _drain(self, report: PassReport, stop: threading.Event | None) -> None:
+        config = self._config
+        while stop is None or not stop.is_set():
+            batch = claim.claim(
+                self._context.sessions,
+                kinds=self.kinds,
+                now=self._clock(),
+                limit=config.batch_size,
+                lease=config.lease,
+            )
+            attempted = 0
+            for index, claimed in enumerate(batch):
+                if stop is not None and stop.is_set():
+                    self._release(batch[index:], report)
+                    return
+                attempted += self._deliver(claimed, report)
+            if len(batch) < config.batch_size or not attempted:
+                return  # nothing more is due, or no lease was long enough to send
+
+    def _release(self, entries: list[Claimed], report: PassReport) -> None:
+        for claimed in entries:
+            if claim.release(self._context.sessions, claimed, now=self._clock()):
+                report.released += 1
+
+    def _deliver(self, claimed: Claimed, report: PassReport) -> bool:
+        """Send one entry and record the outcome; False when it was given back unsent."""
+        if self._clock() + self._config.send_budget > claimed.lease_until:
+            self._release([claimed], report)  # too little lease left to send safely
+            return False
+        fields = {"kind": claimed.kind, "outbox_id": claimed.id, "attempts": claimed.attempts}
+        try:
+            self._handlers[claimed.kind](load_payload(claimed.payload))
+        except DeliveryError as exc:
+            self._record_failure(claimed, exc, report, fields)
+            return True
+        except Exception:
+            # A bug, not the peer: keep the entry and retry it like any failure.
+            log.exception("delivery crashed", extra=fields)
+            self._record_failure(claimed, DeliveryError("internal_error"), report, fields)
+            return True
+        if claim.mark_sent(self._context.sessions, claimed, now=self._clock()):
+            report.sent += 1
+            log.info("delivered", extra=fields)
+        else:
+            report.lost += 1
+            log.warning("delivered after the lease ended", extra=fields)
+        return True
+
+    def _record_failure(
+        self, claimed: Claimed, error: DeliveryError, report: PassReport, fields: dict[str, object]
+    ) -> None:
+        sessions, now = self._context.sessions, self._clock()
+        extra = {**fields, "reason": error.code}
+        if error.permanent or claimed.attempts >= self._config.max_attempts:
+            done = claim.mark_failed(sessions, claimed, code=error.code, now=now)
+            report.failed += done
+            if error.code == "no_mail_transport":
+                log.warning(
+                    "no mail transport configured (INTAKE_SMTP_HOST, INTAKE_SMTP_FROM); "
+                    "alert dropped",
+                    extra=extra,
+                )
+            else:
+                log.warning("delivery failed for good", extra=extra)
+            return
+        done = claim.mark_retry(
+            sessions, claimed, code=error.code, now=now, max_attempts=self._config.max_attempts
+        )
+        report.retried += done
+        log.info("delivery failed; will retry", extra=extra)
+
+    def _warn_waiting(self, report: PassReport) -> None:
+        idle = [kind for kind in TWILIO_KINDS if kind not in self._handlers]
+        if not idle:
+            return
+        with self._context.sessions() as session:
+            report.waiting = claim.waiting(session, kinds=idle, now=self._clock())
+        now = time.monotonic()
+        recently = self._last_warning is not None and now - self._last_warning < (
+            self._config.warn_every_s
+        )
+        if report.waiting and not recently:
+            self._last_warning = now
+            log.warning(
+                "Twilio entries wait: set INTAKE_TWILIO_ACCOUNT_SID and INTAKE_TWILIO_AUTH_TOKEN",
+                extra={"count": report.waiting},
+            )

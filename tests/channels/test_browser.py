@@ -1,0 +1,235 @@
+"""A real headless Chromium against a real uvicorn server: submit, read the receipt, axe.
+
+Uses `playwright.sync_api` directly (no pytest plugin) and Debian's Chromium
+(`command -v chromium`); never downloads a browser. The server runs in a
+thread on a free port, with a fresh SQLite database and the test routing table.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy import select
+from testkit.cases import open_case
+from testkit.databases import SqliteTemplates
+from testkit.keys import Keyring, routing_table_toml
+
+from crypto.kdf import TEST_COST
+from intake import i18n
+from intake.app import create_app
+from intake.db import make_engine, make_sessionmaker, transaction
+from intake.models import Case
+from intake.routing_store import store_table
+from intake.settings import Settings
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+RECEIPT = re.compile(r"^\d{4} \d{4} \d{4} \d{4}$")
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}}
+
+
+class LiveServer:
+    """uvicorn serving the app in a thread, on a socket bound before it starts."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.app = create_app(settings, receipt_cost=TEST_COST)
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+        config = uvicorn.Config(
+            self.app, log_config=None, access_log=False, ws="none", http="h11", lifespan="on"
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
+
+    def __enter__(self) -> LiveServer:
+        self._thread.start()
+        deadline = time.monotonic() + 20
+        while not self._server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            assert self._thread.is_alive(), "uvicorn stopped while starting"
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=20)
+        self._socket.close()
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, _sqlite_templates: SqliteTemplates, keyring: Keyring
+) -> Iterator[LiveServer]:
+    folder = tmp_path_factory.mktemp("browser")
+    with _sqlite_templates.fresh(folder / "db") as url:
+        settings = Settings(data_dir=folder / "var", database_url=url, report_limit="0")
+        engine = make_engine(url)
+        try:
+            with transaction(make_sessionmaker(engine)) as session:
+                store_table(session, routing_table_toml(keyring), loaded_by="tests")
+        finally:
+            engine.dispose()
+        with LiveServer(settings) as live:
+            yield live
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Chromium is not installed (apt-get install -y chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(java_script_enabled=True)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def _stored_case(server: LiveServer) -> Case:
+    with server.app.state.context.sessions() as session:
+        case: Case = session.scalars(select(Case).order_by(Case.id.desc()).limit(1)).one()
+        _ = case.recipients
+        return case
+
+
+def _fill_and_send(page: Page, narrative: str) -> str:
+    page.get_by_role("radio").nth(2).check()  # named
+    page.locator("#f-reporter-name").fill("Amina")
+    page.locator("#f-category").select_option("sexual_exploitation")
+    page.locator("#f-country").select_option("KE")
+    page.locator("#f-affiliation").select_option("UNICEF")
+    page.locator("#f-incident_date").fill("2026-10-01")
+    page.locator("#f-narrative").fill(narrative)
+    page.locator("#f-consent-contact_me").check()
+    page.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    return page.locator(".receipt").inner_text().strip()
+
+
+@pytest.mark.parametrize(
+    ("lang", "narrative"),
+    [
+        ("en", "He asked for sex before he would give us the food vouchers."),
+        ("ar", "طلب مني موظف الإغاثة علاقة مقابل الطعام."),
+    ],
+)
+def test_fill_send_and_read_the_receipt(
+    server: LiveServer, page: Page, keyring: Keyring, lang: str, narrative: str
+) -> None:
+    page.goto(f"{server.url}/report?lang={lang}")
+    html = page.locator("html")
+    assert html.get_attribute("lang") == lang
+    assert html.get_attribute("dir") == i18n.direction(lang)
+    receipt = _fill_and_send(page, narrative)
+    assert RECEIPT.match(receipt), receipt
+    assert page.locator("h1").inner_text() == i18n.translations_for(lang).gettext(
+        "Your report was received"
+    )
+    assert receipt.replace(" ", "") not in page.url
+    case = _stored_case(server)
+    assert case.channel == "web"
+    assert case.language == lang
+    content = open_case(case, keyring.pairs["ke-unicef"])
+    assert content["narrative"] == narrative
+    assert content["reporter"] == {"name": "Amina", "contact": None}
+    cookies = page.context.cookies()
+    assert [cookie["name"] for cookie in cookies] == ["csrf"]
+    assert cookies[0]["httpOnly"]
+    assert cookies[0]["sameSite"] == "Strict"
+    page.goto(f"{server.url}/followup?lang={lang}")
+    page.locator("#f-receipt").fill(receipt.replace(" ", "-"))
+    page.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator(".status").inner_text() == i18n.translations_for(lang).gettext("Received")
+
+
+def test_the_form_works_without_javascript(browser: Browser, server: LiveServer) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(f"{server.url}/report?lang=sw")
+        page.get_by_role("radio").first.check()
+        page.locator("#f-category").select_option("sexual_abuse")
+        page.locator("#f-country").select_option("SO")
+        page.locator("#f-narrative").fill("Bila JavaScript.")
+        page.locator("button[type=submit]").click()
+        page.wait_for_load_state()
+        assert RECEIPT.match(page.locator(".receipt").inner_text().strip())
+    finally:
+        context.close()
+
+
+def test_errors_are_announced_and_linked_to_their_field(server: LiveServer, page: Page) -> None:
+    page.goto(f"{server.url}/report?lang=fr")
+    page.locator("form").evaluate("form => form.noValidate = true")  # reach the server check
+    page.get_by_role("radio").nth(2).check()  # named, without a name or contact
+    page.locator("#f-category").select_option("other")
+    page.locator("#f-country").select_option("KE")
+    page.locator("#f-narrative").fill("Texte gardé.")
+    page.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    alert = page.get_by_role("alert")
+    assert alert.count() == 1
+    name = page.locator("#f-reporter-name")
+    assert name.get_attribute("aria-invalid") == "true"
+    message_id = name.get_attribute("aria-describedby")
+    assert message_id
+    assert page.locator(f"#{message_id}").inner_text() in alert.inner_text()
+    assert page.locator("#f-narrative").input_value() == "Texte gardé."
+
+
+@pytest.mark.parametrize("path", ["/report", "/followup"])
+@pytest.mark.parametrize("lang", i18n.SHIPPED)
+def test_axe_finds_no_wcag_a_or_aa_violation(
+    server: LiveServer, page: Page, lang: str, path: str, tmp_path: Path
+) -> None:
+    page.goto(f"{server.url}{path}?lang={lang}")
+    results = Axe().run(page, options=AXE_OPTIONS)
+    if results.violations_count:
+        (tmp_path / "axe.json").write_text(json.dumps(results.response, indent=1), "utf-8")
+    assert results.violations_count == 0, results.generate_report()
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_axe_on_the_error_and_receipt_pages(server: LiveServer, page: Page, lang: str) -> None:
+    page.goto(f"{server.url}/followup?lang={lang}")
+    page.locator("#f-receipt").fill("1111 2222 3333 4444")
+    page.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert Axe().run(page, options=AXE_OPTIONS).violations_count == 0
+    page.goto(f"{server.url}/report?lang={lang}")
+    _fill_and_send(page, "Axe check.")
+    results = Axe().run(page, options=AXE_OPTIONS)
+    assert results.violations_count == 0, results.generate_report()

@@ -1,0 +1,192 @@
+"""Catalogs: complete in every shipped language, placeholders intact, templates current.
+
+Covers every gettext domain that has an English catalog under
+locales/en/LC_MESSAGES (`messages`, `sms`, `hotline`, ...). Each domain's
+template is `locales/<domain>.pot`, extracted with the `pybabel extract`
+command written in the comments of its config (`locales/babel.cfg` for
+`messages`, `locales/babel-<domain>.cfg` for the others).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog, Message
+from babel.messages.pofile import read_po
+
+from intake import i18n
+from intake.paths import data_folder
+
+LOCALES = data_folder("locales")
+ROOT = LOCALES.parent
+DOMAINS = sorted(path.stem for path in (LOCALES / "en" / "LC_MESSAGES").glob("*.po"))
+NAMED = re.compile(r"%\((\w+)\)[sdifr]")
+BRACED = re.compile(r"\{(\w*)[^{}]*\}")
+POSITIONAL = re.compile(r"%[-+ #0]*\d*(?:\.\d+)?[sdifr]")
+
+
+def _read(path: Path, locale: str | None = None) -> Catalog:
+    with path.open("rb") as handle:
+        return read_po(handle, locale=locale)
+
+
+def _entries(catalog: Catalog) -> list[Message]:
+    return [message for message in catalog if message.id]
+
+
+def _key(message: Message) -> tuple[str | None, str]:
+    ident = message.id if isinstance(message.id, str) else message.id[0]
+    return message.context, ident
+
+
+def _strings(value: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _placeholders(text: str) -> tuple[set[str], set[str]]:
+    return set(NAMED.findall(text)), set(BRACED.findall(text))
+
+
+def _config(domain: str) -> Path:
+    return LOCALES / ("babel.cfg" if domain == "messages" else f"babel-{domain}.cfg")
+
+
+def _extract_arguments(config: Path, output: Path) -> list[str]:
+    """The `pybabel extract` command from the config's comments, writing to `output`."""
+    lines = [line.lstrip("#").strip() for line in config.read_text("utf-8").splitlines()]
+    start = next(i for i, line in enumerate(lines) if line.startswith("pybabel extract"))
+    command = lines[start]
+    while command.endswith("\\"):
+        start += 1
+        command = command[:-1] + " " + lines[start]
+    arguments = shlex.split(command)[2:]
+    position = arguments.index("-o")
+    arguments[position + 1] = str(output)
+    return arguments
+
+
+def test_there_is_a_messages_domain() -> None:
+    assert "messages" in DOMAINS
+
+
+@pytest.mark.parametrize("language", i18n.SHIPPED)
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_every_message_is_translated(domain: str, language: str) -> None:
+    template = _read(LOCALES / f"{domain}.pot")
+    path = LOCALES / language / "LC_MESSAGES" / f"{domain}.po"
+    assert path.is_file(), f"{path} is missing"
+    catalog = _read(path, language)
+    problems: list[str] = []
+    for wanted in _entries(template):
+        found = catalog.get(wanted.id, context=wanted.context)
+        strings = () if found is None else _strings(found.string)
+        if found is None or not strings or not all(text.strip() for text in strings):
+            problems.append(f"untranslated: {wanted.id!r}")
+        elif found.fuzzy:
+            problems.append(f"fuzzy (not used at run time): {wanted.id!r}")
+        elif isinstance(found.id, tuple) and len(strings) != catalog.num_plurals:
+            problems.append(f"plural forms missing: {wanted.id!r}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("language", i18n.SHIPPED)
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_placeholders_match(domain: str, language: str) -> None:
+    catalog = _read(LOCALES / language / "LC_MESSAGES" / f"{domain}.po", language)
+    problems: list[str] = []
+    for message in _entries(catalog):
+        source = " ".join(_strings(message.id))
+        for text in _strings(message.string):
+            if text and _placeholders(text) != _placeholders(source):
+                problems.append(f"{message.id!r} -> {text!r}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_placeholders_are_named(domain: str) -> None:
+    template = _read(LOCALES / f"{domain}.pot")
+    unnamed = [
+        message.id
+        for message in _entries(template)
+        if any(
+            POSITIONAL.search(NAMED.sub("", text.replace("%%", "")))
+            for text in _strings(message.id)
+        )
+    ]
+    assert not unnamed
+
+
+@pytest.mark.parametrize("language", i18n.SHIPPED)
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_catalogs_hold_nothing_the_template_lacks(domain: str, language: str) -> None:
+    template = {_key(message) for message in _entries(_read(LOCALES / f"{domain}.pot"))}
+    catalog = _read(LOCALES / language / "LC_MESSAGES" / f"{domain}.po", language)
+    stale = [message.id for message in _entries(catalog) if _key(message) not in template]
+    assert not stale, "run `pybabel update` (see the domain's babel config)"
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_the_template_is_up_to_date_with_the_source(domain: str, tmp_path: Path) -> None:
+    config = _config(domain)
+    assert config.is_file(), f"domain {domain!r} needs its extraction config {config.name}"
+    output = tmp_path / f"{domain}.pot"
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "-q", "extract"]
+        + _extract_arguments(config, output),
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    fresh = {_key(message) for message in _entries(_read(output))}
+    shipped = {_key(message) for message in _entries(_read(LOCALES / f"{domain}.pot"))}
+    assert fresh - shipped == set(), f"not in locales/{domain}.pot: run the extraction"
+    assert shipped - fresh == set(), f"gone from the source but in locales/{domain}.pot"
+
+
+def test_messages_are_translated_at_run_time() -> None:
+    english = "Send the report"
+    seen = {language: i18n.translations_for(language).gettext(english) for language in i18n.SHIPPED}
+    assert seen["en"] == english
+    assert seen["fr"] == "Envoyer le signalement"
+    assert len(set(seen.values())) == len(i18n.SHIPPED)
+
+
+@pytest.mark.parametrize(
+    ("requested", "accept", "default", "expected"),
+    [
+        ("fr", "ar", "en", "fr"),
+        ("fr-CA", None, "en", "fr"),
+        ("ar_EG", None, "en", "ar"),
+        ("de", "so;q=0.2, sw;q=0.8", "en", "sw"),
+        (None, "de-DE,de;q=0.9,es;q=0.3", "en", "es"),
+        (None, "sw;q=0, so", "en", "so"),
+        (None, "fr;q=0.5, ar", "en", "ar"),
+        (None, "fr;q=abc, es;q=0.1", "en", "es"),
+        (None, "*", "fr", "fr"),
+        (None, "", "sw", "sw"),
+        (None, None, "de", "en"),
+        ("<script>", "zz-ZZ", "en", "en"),
+        (None, "EN-gb", "fr", "en"),
+    ],
+)
+def test_negotiate_locale(
+    requested: str | None, accept: str | None, default: str, expected: str
+) -> None:
+    assert i18n.negotiate_locale(requested, accept, default) == expected
+
+
+def test_direction_and_shipped_language_names() -> None:
+    assert [i18n.direction(code) for code in i18n.SHIPPED].count("rtl") == 1
+    assert i18n.direction("ar") == "rtl"
+    names = {info.code: info.native_name for info in i18n.shipped_languages()}
+    assert names["ar"] == "العربية"
+    assert names["sw"] == "Kiswahili"
+    assert names["fr"] == "Français"
