@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -73,6 +73,20 @@ def record(session: Session, scope: str, source: bytes, limit: RateLimit, now: d
     )
     result: int = session.execute(upsert).scalar_one()
     return result
+
+
+def release(session: Session, scope: str, source: bytes, limit: RateLimit, now: datetime) -> None:
+    """Give back one counted event (an attempt that turned out to succeed)."""
+    session.execute(
+        update(RateCounter)
+        .where(
+            RateCounter.scope == scope,
+            RateCounter.source == source,
+            RateCounter.window_start == window_start(limit, now),
+            RateCounter.count > 0,
+        )
+        .values(count=RateCounter.count - 1)
+    )
 
 
 def purge_expired(session: Session, now: datetime | None = None) -> int:

@@ -59,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
         log_config=None,
         server_header=False,
         proxy_headers=False,
+        # h11 caps request heads (16 KiB); httptools accepts megabytes of headers.
+        http="h11",
     )
     return 0
 

@@ -62,14 +62,14 @@ def look_up(context: AppContext, *, receipt_text: str, source: bytes | None) -> 
             errors=[{"loc": ["receipt"], "type": RECEIPT_INVALID, "msg": RECEIPT_INVALID_TEXT}],
         )
     now = utcnow()
-    _refuse_when_over_limits(context, source, now)
+    _reserve_attempt(context, source, now)
     keys = derive_for(context, receipt)
     with context.sessions() as session:
         case = session.scalars(select(Case).where(Case.receipt_lookup == keys.lookup)).one_or_none()
         view = None if case is None else _view(session, case, keys.keypair)
     if view is None:
-        _record_failure(context, source, now)
-        raise NotFound(UNKNOWN_TEXT)
+        raise NotFound(UNKNOWN_TEXT)  # the reserved attempt stays counted as a failure
+    _release_attempt(context, source, now)
     return view
 
 
@@ -82,23 +82,26 @@ def _limits(context: AppContext, source: bytes | None) -> list[tuple[str, bytes,
     return [counter for counter in counters if counter[2].enabled]
 
 
-def _refuse_when_over_limits(context: AppContext, source: bytes | None, now: datetime) -> None:
-    with context.sessions() as session:
-        over = [
-            (scope, limit)
-            for scope, key, limit in _limits(context, source)
-            if ratelimit.is_over(session, scope, key, limit, now)
-        ]
-    if over:
-        log.warning("followup refused", extra={"reason": over[-1][0]})
-        raise TooManyRequests(max(ratelimit.retry_after(limit, now) for _scope, limit in over))
+def _reserve_attempt(context: AppContext, source: bytes | None, now: datetime) -> None:
+    """Count this attempt as a failure up front, atomically, or refuse it.
 
-
-def _record_failure(context: AppContext, source: bytes | None, now: datetime) -> None:
-    """Count one failed look-up on every counter, in one transaction."""
+    Counting first (one upsert per counter, in one transaction) means
+    concurrent guesses, from any process, can never pass a limit together; a
+    refused attempt rolls back, so a flood from one source that is over its own
+    limit does not use up the global budget. A successful look-up gives its
+    attempt back.
+    """
     with context.sessions() as session, session.begin():
         for scope, key, limit in _limits(context, source):
-            ratelimit.record(session, scope, key, limit, now)
+            if ratelimit.record(session, scope, key, limit, now) > limit.count:
+                log.warning("followup refused", extra={"reason": scope})
+                raise TooManyRequests(ratelimit.retry_after(limit, now))
+
+
+def _release_attempt(context: AppContext, source: bytes | None, now: datetime) -> None:
+    with context.sessions() as session, session.begin():
+        for scope, key, limit in _limits(context, source):
+            ratelimit.release(session, scope, key, limit, now)
 
 
 def _view(session: Session, case: Case, keypair: KeyPair) -> FollowupView:
