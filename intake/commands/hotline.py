@@ -23,9 +23,8 @@ from typing import TextIO
 from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
-from intake.app import build_context
 from intake.commands.base import Subparsers, UserError, err, load_settings
-from intake.commands.db import apply_migrations
+from intake.commands.contexts import open_context
 from intake.context import AppContext
 from intake.hotline.importer import (
     Imported,
@@ -38,7 +37,6 @@ from intake.hotline.importer import (
 )
 from intake.hotline.transcripts import Row, TranscriptFileError, read_transcripts
 from intake.logs import configure_logging
-from intake.server_secret import SecretFileError
 from intake.settings import Settings
 
 log = logging.getLogger("intake.hotline.import")
@@ -87,7 +85,7 @@ def run_import(args: argparse.Namespace) -> int:
         rows = read_transcripts(args.file)
     except TranscriptFileError as exc:
         raise UserError(str(exc)) from None
-    context = _open_context(settings)
+    context = _routable_context(settings)
     try:
         with _receipts_file(args.receipts_out) as receipts:
             counts = _import_all(context, rows, receipts)
@@ -101,14 +99,8 @@ def run_import(args: argparse.Namespace) -> int:
     return 1 if counts.rejected else 0
 
 
-def _open_context(settings: Settings) -> AppContext:
-    apply_migrations(settings.resolved_database_url)
-    try:
-        context = build_context(settings)
-    except SecretFileError as exc:
-        raise UserError(str(exc)) from None
-    except SQLAlchemyError as exc:
-        raise UserError(f"cannot open the database: {type(exc).__name__}") from None
+def _routable_context(settings: Settings) -> AppContext:
+    context = open_context(settings)
     try:
         ensure_routable(context)
     except NothingToRouteWith:

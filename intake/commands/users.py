@@ -16,14 +16,12 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from crypto.kdf import KdfCost
-from intake.app import build_context
 from intake.commands.base import Subparsers, UserError, load_settings, out, read_secret_file
-from intake.commands.db import apply_migrations
+from intake.commands.contexts import open_context
 from intake.context import AppContext
 from intake.db import transaction
 from intake.models.staff import ROLES
 from intake.routing_store import NoRoutingTable
-from intake.server_secret import SecretFileError
 from intake.staff.passwords import STAFF_PASSWORD_COST
 from intake.staff.service import AccountError, NewAccount, add_user, enrol_totp, revoke_tokens
 from routing.table import RoutingTable
@@ -87,13 +85,7 @@ def run_totp(args: argparse.Namespace) -> int:
 def staff_session() -> Iterator[tuple[AppContext, Session]]:
     """Migrate if needed, then one transaction; account refusals become user errors."""
     settings = load_settings()
-    apply_migrations(settings.resolved_database_url)
-    try:
-        context = build_context(settings)
-    except SecretFileError as exc:
-        raise UserError(str(exc)) from None
-    except SQLAlchemyError as exc:
-        raise UserError(f"cannot open the database: {type(exc).__name__}") from None
+    context = open_context(settings)
     try:
         with transaction(context.sessions) as session:
             yield context, session

@@ -9,12 +9,9 @@ from types import FrameType
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from intake.app import build_context
 from intake.commands.base import Subparsers, UserError, load_settings
-from intake.context import AppContext
+from intake.commands.contexts import open_context
 from intake.logs import configure_logging
-from intake.server_secret import SecretFileError
-from intake.settings import Settings
 from intake.worker.run import Worker
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -31,7 +28,7 @@ def register(subcommands: Subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     configure_logging(settings.log_level)
-    context = _context(settings)
+    context = open_context(settings, migrate=False)
     try:
         worker = Worker(context)
         if args.once:
@@ -43,18 +40,6 @@ def run(args: argparse.Namespace) -> int:
     finally:
         context.engine.dispose()
     return 0
-
-
-def _context(settings: Settings) -> AppContext:
-    try:
-        return build_context(settings)
-    except SecretFileError as exc:
-        raise UserError(str(exc)) from None
-    except SQLAlchemyError as exc:
-        raise UserError(
-            f"cannot open the database ({type(exc).__name__}); is it migrated? "
-            "run `intake db upgrade`"
-        ) from None
 
 
 def stop_on_signals() -> threading.Event:

@@ -9,104 +9,39 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from sqlalchemy import select
+from testkit.browser import AXE_OPTIONS, ThreadedServer, chromium, routed_server
 from testkit.cases import open_case
 from testkit.databases import SqliteTemplates
-from testkit.keys import Keyring, routing_table_toml
+from testkit.keys import Keyring
 
-from crypto.kdf import TEST_COST
 from intake import i18n
-from intake.app import create_app
-from intake.db import make_engine, make_sessionmaker, transaction
 from intake.models import Case
-from intake.routing_store import store_table
-from intake.settings import Settings
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 RECEIPT = re.compile(r"^\d{4} \d{4} \d{4} \d{4}$")
-AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}}
-
-
-class LiveServer:
-    """uvicorn serving the app in a thread, on a socket bound before it starts."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.app = create_app(settings, receipt_cost=TEST_COST)
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
-        config = uvicorn.Config(
-            self.app, log_config=None, access_log=False, ws="none", http="h11", lifespan="on"
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
-        )
-
-    def __enter__(self) -> LiveServer:
-        self._thread.start()
-        deadline = time.monotonic() + 20
-        while not self._server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            assert self._thread.is_alive(), "uvicorn stopped while starting"
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=20)
-        self._socket.close()
 
 
 @pytest.fixture(scope="module")
 def server(
     tmp_path_factory: pytest.TempPathFactory, _sqlite_templates: SqliteTemplates, keyring: Keyring
-) -> Iterator[LiveServer]:
+) -> Iterator[ThreadedServer]:
     folder = tmp_path_factory.mktemp("browser")
-    with _sqlite_templates.fresh(folder / "db") as url:
-        settings = Settings(data_dir=folder / "var", database_url=url, report_limit="0")
-        engine = make_engine(url)
-        try:
-            with transaction(make_sessionmaker(engine)) as session:
-                store_table(session, routing_table_toml(keyring), loaded_by="tests")
-        finally:
-            engine.dispose()
-        with LiveServer(settings) as live:
-            yield live
+    with routed_server(folder, _sqlite_templates, keyring, report_limit="0") as live:
+        yield live
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Chromium is not installed (apt-get install -y chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -117,7 +52,7 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def _stored_case(server: LiveServer) -> Case:
+def _stored_case(server: ThreadedServer) -> Case:
     with server.app.state.context.sessions() as session:
         case: Case = session.scalars(select(Case).order_by(Case.id.desc()).limit(1)).one()
         _ = case.recipients
@@ -146,7 +81,7 @@ def _fill_and_send(page: Page, narrative: str) -> str:
     ],
 )
 def test_fill_send_and_read_the_receipt(
-    server: LiveServer, page: Page, keyring: Keyring, lang: str, narrative: str
+    server: ThreadedServer, page: Page, keyring: Keyring, lang: str, narrative: str
 ) -> None:
     page.goto(f"{server.url}/report?lang={lang}")
     html = page.locator("html")
@@ -175,7 +110,7 @@ def test_fill_send_and_read_the_receipt(
     assert page.locator(".status").inner_text() == i18n.translations_for(lang).gettext("Received")
 
 
-def test_the_form_works_without_javascript(browser: Browser, server: LiveServer) -> None:
+def test_the_form_works_without_javascript(browser: Browser, server: ThreadedServer) -> None:
     context = browser.new_context(java_script_enabled=False)
     try:
         page = context.new_page()
@@ -191,7 +126,7 @@ def test_the_form_works_without_javascript(browser: Browser, server: LiveServer)
         context.close()
 
 
-def test_errors_are_announced_and_linked_to_their_field(server: LiveServer, page: Page) -> None:
+def test_errors_are_announced_and_linked_to_their_field(server: ThreadedServer, page: Page) -> None:
     page.goto(f"{server.url}/report?lang=fr")
     page.locator("form").evaluate("form => form.noValidate = true")  # reach the server check
     page.get_by_role("radio").nth(2).check()  # named, without a name or contact
@@ -213,7 +148,7 @@ def test_errors_are_announced_and_linked_to_their_field(server: LiveServer, page
 @pytest.mark.parametrize("path", ["/report", "/followup"])
 @pytest.mark.parametrize("lang", i18n.SHIPPED)
 def test_axe_finds_no_wcag_a_or_aa_violation(
-    server: LiveServer, page: Page, lang: str, path: str, tmp_path: Path
+    server: ThreadedServer, page: Page, lang: str, path: str, tmp_path: Path
 ) -> None:
     page.goto(f"{server.url}{path}?lang={lang}")
     results = Axe().run(page, options=AXE_OPTIONS)
@@ -223,7 +158,7 @@ def test_axe_finds_no_wcag_a_or_aa_violation(
 
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
-def test_axe_on_the_error_and_receipt_pages(server: LiveServer, page: Page, lang: str) -> None:
+def test_axe_on_the_error_and_receipt_pages(server: ThreadedServer, page: Page, lang: str) -> None:
     page.goto(f"{server.url}/followup?lang={lang}")
     page.locator("#f-receipt").fill("1111 2222 3333 4444")
     page.locator("button[type=submit]").click()

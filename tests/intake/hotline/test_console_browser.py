@@ -7,39 +7,25 @@ server is uvicorn in a thread on a free port with a fresh SQLite database.
 from __future__ import annotations
 
 import re
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from sqlalchemy import select
+from testkit.browser import AXE_OPTIONS, ThreadedServer, chromium, routed_server
 from testkit.databases import SqliteTemplates
-from testkit.keys import Keyring, routing_table_toml
+from testkit.keys import Keyring
 
 from crypto.kdf import TEST_COST
-from intake.app import create_app
-from intake.db import make_engine, make_sessionmaker, transaction
+from intake.db import transaction
 from intake.models import Case
-from intake.routing_store import store_table
-from intake.settings import Settings
 from intake.staff.service import NewAccount, add_user
 
 from .conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-]
-AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}}
 # Tab from the first field: one stop per radio group, in the order of a call.
 TAB_ORDER = [
     "language",
@@ -55,64 +41,22 @@ TAB_ORDER = [
 ]
 
 
-class Server:
-    """uvicorn serving the app in a thread, on a socket bound before it starts."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.app = create_app(settings, receipt_cost=TEST_COST)
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
-        config = uvicorn.Config(self.app, log_config=None, access_log=False, lifespan="on")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
-        )
-
-    def __enter__(self) -> Server:
-        self._thread.start()
-        deadline = time.monotonic() + 20
-        while not self._server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)
-        with transaction(self.app.state.context.sessions) as session:
-            account = NewAccount(username="op", role="operator", password=PASSWORD, country="KE")
-            add_user(session, account, table=None, cost=TEST_COST)
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=20)
-        self._socket.close()
-
-
 @pytest.fixture(scope="module")
 def server(
     tmp_path_factory: pytest.TempPathFactory, _sqlite_templates: SqliteTemplates, keyring: Keyring
-) -> Iterator[Server]:
+) -> Iterator[ThreadedServer]:
     folder = tmp_path_factory.mktemp("console")
-    with _sqlite_templates.fresh(folder / "db") as url:
-        engine = make_engine(url)
-        try:
-            with transaction(make_sessionmaker(engine)) as session:
-                store_table(session, routing_table_toml(keyring), loaded_by="tests")
-        finally:
-            engine.dispose()
-        with Server(Settings(data_dir=folder / "var", database_url=url)) as live:
-            yield live
+    with routed_server(folder, _sqlite_templates, keyring) as live:
+        with transaction(live.app.state.context.sessions) as session:
+            account = NewAccount(username="op", role="operator", password=PASSWORD, country="KE")
+            add_user(session, account, table=None, cost=TEST_COST)
+        yield live
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Chromium is not installed (apt-get install -y chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -132,7 +76,7 @@ def _axe_violations(page: Page) -> list[str]:
     return [violation["id"] for violation in results.response["violations"]]
 
 
-def _sign_in(page: Page, server: Server, lang: str) -> None:
+def _sign_in(page: Page, server: ThreadedServer, lang: str) -> None:
     page.goto(f"{server.url}/hotline/login?lang={lang}")
     assert _focused(page) == "username"
     page.keyboard.type("op")
@@ -143,7 +87,9 @@ def _sign_in(page: Page, server: Server, lang: str) -> None:
     assert page.url.startswith(f"{server.url}/hotline?lang={lang}")
 
 
-def test_a_call_by_keyboard_from_sign_in_to_the_next_call(page: Page, server: Server) -> None:
+def test_a_call_by_keyboard_from_sign_in_to_the_next_call(
+    page: Page, server: ThreadedServer
+) -> None:
     _sign_in(page, server, "en")
     seen = [_focused(page)]
     for _ in TAB_ORDER[1:]:
@@ -181,7 +127,7 @@ def test_a_call_by_keyboard_from_sign_in_to_the_next_call(page: Page, server: Se
 
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
-def test_the_console_pages_pass_axe(browser: Browser, server: Server, lang: str) -> None:
+def test_the_console_pages_pass_axe(browser: Browser, server: ThreadedServer, lang: str) -> None:
     context = browser.new_context(java_script_enabled=True)
     try:
         page = context.new_page()

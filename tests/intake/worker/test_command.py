@@ -79,8 +79,7 @@ def test_a_database_that_is_not_migrated_is_a_one_line_error(tmp_path: Path) -> 
     )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "intake: cannot open the database (OperationalError); is it migrated? "
-        "run `intake db upgrade`"
+        "intake: cannot open the database (OperationalError); run `intake db upgrade`"
     ]
 
 
