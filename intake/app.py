@@ -66,7 +66,7 @@ def create_app(settings: Settings, *, receipt_cost: KdfCost | None = None) -> Fa
         try:
             yield
         finally:
-            context.engine.dispose()
+            context.close()
 
     app = FastAPI(
         title="psea-intake",

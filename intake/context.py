@@ -17,6 +17,7 @@ from intake.models import SystemValue
 from intake.routing_store import RoutingState
 from intake.server_secret import ServerSecret
 from intake.settings import Settings
+from intake.writer import BatchWriter
 
 T = TypeVar("T")
 RECEIPT_SALT = "receipt_salt"
@@ -47,6 +48,15 @@ class AppContext:
     receipt_salt: bytes
     kdf: KdfPool
     routing: RoutingState = field(default_factory=RoutingState)
+    writer: BatchWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.writer = BatchWriter(self.sessions)
+
+    def close(self) -> None:
+        """Finish queued writes, then release the database connections."""
+        self.writer.close()
+        self.engine.dispose()
 
 
 def receipt_cost_from(settings: Settings) -> KdfCost:

@@ -147,7 +147,8 @@ def _store(
         aad=case_aad(case_ref),
     )
     envelope_text = json.dumps(envelope, separators=(",", ":"))
-    with context.sessions() as session, session.begin():
+
+    def write(session: Session) -> Case:
         _count_report(context, session, submission, now)
         case = _new_case(submission, case_ref, active, decision, keys, envelope_text, now)
         session.add(case)
@@ -173,7 +174,9 @@ def _store(
                 case.case_ref, format_receipt(receipt), case.status, case.due_at, case.id
             )
             submission.on_accepted(session, accepted)
-    return case
+        return case
+
+    return context.writer.run(write)
 
 
 def _count_report(

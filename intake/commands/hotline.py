@@ -90,7 +90,7 @@ def run_import(args: argparse.Namespace) -> int:
         with _receipts_file(args.receipts_out) as receipts:
             counts = _import_all(context, rows, receipts)
     finally:
-        context.engine.dispose()
+        context.close()
     log.info(
         "hotline import finished",
         extra={"imported": counts.imported, "skipped": counts.skipped, "rejected": counts.rejected},
@@ -104,7 +104,7 @@ def _routable_context(settings: Settings) -> AppContext:
     try:
         ensure_routable(context)
     except NothingToRouteWith:
-        context.engine.dispose()
+        context.close()
         raise UserError(
             "no routing table is loaded: run `intake routing load FILE` first; nothing imported"
         ) from None

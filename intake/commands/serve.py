@@ -61,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
         proxy_headers=False,
         # h11 caps request heads (16 KiB); httptools accepts megabytes of headers.
         http="h11",
+        # Importing the app can take more than uvicorn's 5 s on a loaded 2-core machine.
+        timeout_worker_healthcheck=60,
     )
     return 0
 

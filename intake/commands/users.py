@@ -96,7 +96,7 @@ def staff_session() -> Iterator[tuple[AppContext, Session]]:
     except SQLAlchemyError as exc:
         raise UserError(f"database error: {type(exc).__name__}") from None
     finally:
-        context.engine.dispose()
+        context.close()
 
 
 def _active_table(context: AppContext, session: Session) -> RoutingTable | None:

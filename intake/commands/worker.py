@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     except SQLAlchemyError as exc:
         raise UserError(f"database error: {type(exc).__name__}") from None
     finally:
-        context.engine.dispose()
+        context.close()
     return 0
 
 

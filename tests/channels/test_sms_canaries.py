@@ -36,10 +36,11 @@ ACCOUNT = ["CANARY-ACCOUNT-q8w3 alikuja usiku", "CANARY-مرحبا-ع7 🙂 seco
 LOCATION = {
     "FromCity": "CANARYCITY",
     "FromState": "CANARYSTATE",
-    "FromZip": "99881",
+    # Not bare digits: a 5-digit canary can turn up by chance in stored timestamps.
+    "FromZip": "CANARYZIP1",
     "FromCountry": "CANARYLAND",
     "ToCity": "CANARYTOCITY",
-    "ToZip": "99882",
+    "ToZip": "CANARYZIP2",
 }
 CANARIES = [
     "254799123456",

@@ -76,7 +76,7 @@ def _prepare_staff(settings: Settings, kdf_cost: KdfCost) -> Staff:
         )
         return Staff(tokens, filed.case_ref)
     finally:
-        context.engine.dispose()
+        context.close()
 
 
 @pytest.fixture

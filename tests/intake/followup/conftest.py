@@ -40,7 +40,7 @@ def context_for(settings: Settings, loaded_routing: str, kdf_cost: KdfCost) -> I
 
     yield build
     for context in made:
-        context.engine.dispose()
+        context.close()
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ def make_context(loaded_routing: str, kdf_cost: KdfCost) -> Iterator[ContextFact
 
     yield factory
     for context in built:
-        context.engine.dispose()
+        context.close()
 
 
 @pytest.fixture
