@@ -30,6 +30,7 @@ MESSAGES: Mapping[str, str] = {
         "Please give your name or a way to contact you, or report anonymously."
     ),
     "nul_character": N_("The text contains a character that is not allowed."),
+    "lone_surrogate": N_("The text contains a character that is not allowed."),
     "missing": N_("This information is required."),
     "extra_forbidden": N_("This field is not part of the form."),
     "too_long": N_("This text is too long."),
@@ -59,9 +60,16 @@ def localized_errors(
     """Pydantic errors as `{loc, type, msg}` with `msg` translated; input dropped."""
     return [
         {
-            "loc": [str(part) for part in error.get("loc", ()) if part != "body"],
+            "loc": _safe_loc(error),
             "type": str(error.get("type", "invalid")),
             "msg": message_for(str(error.get("type", "invalid")), translations),
         }
         for error in errors
     ]
+
+
+def _safe_loc(error: Mapping[str, Any]) -> list[str]:
+    """The error's path; an unknown field's name is submitted text, so it points at
+    the object holding it instead (an error body never echoes what was sent)."""
+    loc = [str(part) for part in error.get("loc", ()) if part != "body"]
+    return loc[:-1] if error.get("type") == "extra_forbidden" else loc

@@ -7,6 +7,8 @@ Messages here are fixed texts and never quote the submitted value.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, get_args
 
@@ -43,26 +45,36 @@ _LATEST_OFFSET = timedelta(hours=14)
 assert set(CATEGORIES) == set(get_args(Category))  # noqa: S101 - one list, two spellings
 
 
-def _has_nul(value: Any) -> bool:
+def _texts(value: Any) -> Iterator[str]:
+    """Every string in a parsed JSON value, keys included."""
     if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
-    if isinstance(value, list | tuple):
-        return any(_has_nul(item) for item in value)
-    return False
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _texts(key)
+            yield from _texts(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _texts(item)
+
+
+# JSON may carry lone surrogates (`"\ud800"`); such text cannot be encoded as UTF-8
+# and so could never be sealed: refuse it here as bad input, not a 500 later.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Schema(BaseModel):
-    """Every API schema: unknown fields are errors, NUL characters are refused."""
+    """Every API schema: unknown fields are errors, NUL and lone surrogates are refused."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     @model_validator(mode="before")
     @classmethod
     def _no_nul(cls, data: Any) -> Any:
-        if _has_nul(data):
+        if any("\x00" in text for text in _texts(data)):
             raise PydanticCustomError("nul_character", "Text must not contain NUL characters.")
+        if any(_SURROGATE.search(text) for text in _texts(data)):
+            raise PydanticCustomError("lone_surrogate", "Text must be valid Unicode.")
         return data
 
 

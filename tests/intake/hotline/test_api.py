@@ -135,14 +135,15 @@ def test_the_operator_cannot_read_the_case_back(
         ({"started_at": "2026-11-23T14:05:00"}, "started_at", "timezone_aware"),
         ({"started_at": "yesterday"}, "started_at", "datetime_from_date_parsing"),
         ({"caller_number": CALLER * 10}, "caller_number", "string_too_long"),
-        ({"operator_note": "x"}, "operator_note", "extra_forbidden"),
+        # An unknown field's name is submitted text: the error points at its object.
+        ({"operator_note": "x"}, None, "extra_forbidden"),
     ],
 )
 def test_bad_call_metadata_is_a_422_that_never_echoes(
     client: TestClient,
     headers: dict[str, dict[str, str]],
     call: dict[str, Any],
-    field: str,
+    field: str | None,
     code: str,
 ) -> None:
     response = client.post(
@@ -150,7 +151,8 @@ def test_bad_call_metadata_is_a_422_that_never_echoes(
     )
     assert response.status_code == 422
     errors = response.json()["errors"]
-    assert {"loc": ["call", field], "type": code} in [
+    loc = ["call", field] if field else ["call"]
+    assert {"loc": loc, "type": code} in [
         {"loc": error["loc"], "type": error["type"]} for error in errors
     ]
     for value in ("711 222", "yesterday", "Achieng", "daughter"):

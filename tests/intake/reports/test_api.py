@@ -101,6 +101,35 @@ def test_every_rule_is_a_422_problem_that_never_echoes(
         assert value not in response.text
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        r'"narrative": "a\ud800b"',
+        r'"narrative": "a", "location": "\udfff"',
+        r'"narrative": "a", "\ud83d": 1',
+    ],
+)
+def test_a_lone_surrogate_is_a_422_not_a_500(client: TestClient, raw: str) -> None:
+    # JSON can spell a lone surrogate, which no UTF-8 text (and so no envelope) can hold.
+    body = '{"reporter_type": "anonymous", "country": "KE", "category": "other", ' + raw + "}"
+    response = client.post(
+        "/api/v1/reports", content=body.encode(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert "lone_surrogate" in [error["type"] for error in response.json()["errors"]]
+
+
+def test_an_unknown_field_name_is_not_echoed(client: TestClient) -> None:
+    body = {**report(), "CANARY-key": "x", "consent": {"CANARY-nested": True}}
+    response = client.post("/api/v1/reports", json=body)
+    assert response.status_code == 422
+    assert "CANARY" not in response.text
+    errors = response.json()["errors"]
+    assert {"loc": ["consent"], "type": "extra_forbidden"} in [
+        {"loc": error["loc"], "type": error["type"]} for error in errors
+    ]
+
+
 def test_malformed_json_is_a_4xx_problem(client: TestClient) -> None:
     response = client.post(
         "/api/v1/reports", content=b'{"narrative": ', headers={"content-type": "application/json"}
