@@ -26,6 +26,8 @@ from intake.schemas import NARRATIVE_MAX, SHORT_TEXT_MAX
 ACCOUNT_SEPARATOR = "\n"
 # A first message this long is probably the account itself: keep it, don't drop it.
 FIRST_MESSAGE_KEPT_FROM = 60
+# An answer of this many words to the SMS-replies question is the account, not an answer.
+ACCOUNT_FROM_WORDS = 3
 
 
 class Step(StrEnum):
@@ -271,6 +273,13 @@ def _on_name(state: State, text: str, line: Line) -> Outcome:
 def _on_contact(state: State, text: str, line: Line) -> Outcome:
     texts = SmsTexts(state.language)
     chosen = contact_menu(texts).choose(text)
+    if chosen is None and len(t.normalize(text).split()) >= ACCOUNT_FROM_WORDS:
+        # SPEC section 7 goes from the name straight to the account: whoever does
+        # so keeps what they wrote, and gets no SMS replies (the safe answer).
+        following = replace(
+            state, step=Step.ACCOUNT, contact_me=False, account=(*state.account, text)
+        )
+        return _reply(following, texts.language, texts.text(t.ASK_ACCOUNT_KEPT))
     if chosen is None:
         return _again(state, contact_menu(texts))
     following = replace(state, step=Step.ACCOUNT, contact_me=chosen == "yes")

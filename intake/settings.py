@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour)\s*$")
 _PERIODS = {"second": 1, "minute": 60, "hour": 3600}
@@ -93,6 +95,30 @@ class Settings(BaseSettings):
             raise ValueError("must be an absolute http(s) URL")
         return value.rstrip("/")
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        check_database_url(value)
+        return value
+
+    @field_validator("data_dir")
+    @classmethod
+    def _data_dir(cls, value: Path) -> Path:
+        check_folder_can_exist(value)
+        return value
+
+    @model_validator(mode="after")
+    def _sqlite_folder(self) -> Settings:
+        url = make_url(self.resolved_database_url)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            try:
+                check_folder_can_exist(Path(url.database).parent)
+            except ValueError as exc:
+                raise ValueError(f"INTAKE_DATABASE_URL: the database {exc}") from None
+        return self
+
     @model_validator(mode="after")
     def _twilio_pair(self) -> Settings:
         if self.twilio_account_sid is not None and not re.fullmatch(
@@ -130,11 +156,36 @@ class Settings(BaseSettings):
         return self.twilio_auth_token is not None
 
 
+def check_database_url(value: str) -> None:
+    """A URL SQLAlchemy can open: parsable, a known dialect, its driver installed.
+
+    Raises ValueError with a fixed text; the URL may hold a password, so never quote it.
+    """
+    try:
+        make_url(value).get_dialect().import_dbapi()
+    except ArgumentError:
+        raise ValueError("not a SQLAlchemy URL such as postgresql+psycopg://...") from None
+    except ImportError:
+        raise ValueError("the database driver this URL names is not installed") from None
+
+
+def check_folder_can_exist(path: Path) -> None:
+    """`path` is a folder or can be made one: its nearest existing ancestor is a folder."""
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            if not candidate.is_dir():
+                raise ValueError(f"folder {path} cannot be used: {candidate} is not a folder")
+            return
+
+
 def describe_settings_error(error: Exception) -> str:
     """One line naming the bad variable, never its value (it may be a secret)."""
     errors = getattr(error, "errors", None)
     if callable(errors):
         first = errors()[0]
-        loc = ".".join(str(part) for part in first.get("loc", ())) or "settings"
-        return f"invalid configuration: INTAKE_{loc.upper()}: {first.get('msg', 'invalid value')}"
+        loc = ".".join(str(part) for part in first.get("loc", ()))
+        message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        if not loc:  # a check across settings names its variables itself
+            return f"invalid configuration: {message}"
+        return f"invalid configuration: INTAKE_{loc.upper()}: {message}"
     return f"invalid configuration: {type(error).__name__}"

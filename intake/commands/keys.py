@@ -86,6 +86,8 @@ def run_decrypt(args: argparse.Namespace) -> int:
 
 
 def _private_key(path: Path, passphrase_file: Path | None) -> KeyPair:
+    if path.is_dir():
+        raise UserError(f"key file {path} is a directory")
     if not path.is_file():
         raise UserError(f"key file {path} does not exist")
     try:

@@ -336,3 +336,38 @@ def test_any_sequence_of_messages_never_crashes_and_every_reply_fits(
             assert outcome.effect.state.narrative.strip()
             assert outcome.effect.state.category is not None
         state = outcome.state
+
+
+@pytest.mark.parametrize(
+    ("line", "script"),
+    [
+        pytest.param(KE, ["hi", "2", "1", "1"], id="anonymous"),
+        pytest.param(KE, ["hi", "English", "2", "2", "Amina W."], id="named"),
+        pytest.param(EVERY, ["hi", "5", "1", "1"], id="swahili"),
+    ],
+)
+def test_the_account_right_after_the_name_question_is_kept_without_sms_replies(
+    line: Line, script: list[str]
+) -> None:
+    """SPEC section 7's order has no SMS-replies question: a reporter who goes
+    straight on to the account must still reach the receipt."""
+    state, outcome = talk(line, *script)
+    assert state is not None
+    assert state.step is Step.CONTACT
+    account = "The driver asked me for money at the gate."
+    state, outcome = talk(line, account, "More about it later.", "DONE", state=state)
+    assert state is not None
+    assert state.step is Step.CONFIRM
+    assert state.account == (account, "More about it later.")
+    assert state.contact_me is False
+    state, outcome = talk(line, "1", state=state)
+    assert isinstance(outcome.effect, SubmitReport)
+    assert outcome.effect.state.contact_me is False
+
+
+@pytest.mark.parametrize("answer", ["ok", "no thanks", "maybe"])
+def test_a_short_unclear_answer_to_the_sms_question_asks_again(answer: str) -> None:
+    state = at(Step.CONTACT, account=())
+    outcome = _check(advance(state, answer, KE))
+    assert outcome.state == state
+    assert outcome.replies[0].startswith(t.NOT_UNDERSTOOD)

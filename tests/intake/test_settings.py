@@ -74,3 +74,52 @@ def test_subkeys_differ_by_purpose(tmp_path: Path) -> None:
     secret = load_or_create(tmp_path / "secret.key")
     assert secret.subkey("lookup") != secret.subkey("source")
     assert len(secret.keyed_hash("phone", b"+254700000000")) == 32
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["nonsense", "nosuchdialect://x@localhost/db", "mysql://user:SECRET-CANARY@localhost/db"],
+)
+def test_unusable_database_url_is_a_one_line_error(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("INTAKE_DATABASE_URL", url)
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    line = describe_settings_error(caught.value)
+    assert line.startswith("invalid configuration: INTAKE_DATABASE_URL: ")
+    assert "\n" not in line
+    assert "SECRET-CANARY" not in line
+
+
+def test_postgresql_with_psycopg_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INTAKE_DATABASE_URL", "postgresql+psycopg://u@127.0.0.1:1/db")
+    assert Settings().resolved_database_url.startswith("postgresql+psycopg://")
+
+
+def test_data_dir_that_is_a_file_is_a_one_line_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    monkeypatch.setenv("INTAKE_DATA_DIR", str(a_file / "below"))
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    assert describe_settings_error(caught.value).startswith(
+        "invalid configuration: INTAKE_DATA_DIR: folder"
+    )
+    monkeypatch.setenv("INTAKE_DATA_DIR", str(tmp_path / "new" / "deeper"))
+    monkeypatch.setenv("INTAKE_DATABASE_URL", f"sqlite:///{a_file}/intake.db")
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    assert "INTAKE_DATABASE_URL: the database folder" in describe_settings_error(caught.value)
+
+
+def test_a_check_across_settings_is_not_named_as_a_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("INTAKE_TWILIO_ACCOUNT_SID", "xyz")
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    line = describe_settings_error(caught.value)
+    assert line.startswith("invalid configuration: INTAKE_TWILIO_ACCOUNT_SID must look like")

@@ -136,3 +136,35 @@ def test_serve_with_a_bad_table_exits_before_binding(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1
     assert str(bad) in result.stderr
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"INTAKE_DATABASE_URL": "nonsense"},
+        {"INTAKE_DATABASE_URL": "mysql://u:SECRET-CANARY@localhost/db"},
+        {"INTAKE_LOG_LEVEL": "loud"},
+        {"INTAKE_REPORT_LIMIT": "abc"},
+    ],
+)
+def test_bad_environment_is_one_line(tmp_path: Path, env: dict[str, str]) -> None:
+    result = run(["db", "upgrade"], env={"INTAKE_DATA_DIR": str(tmp_path / "var"), **env})
+    assert_one_line_error(result)
+    assert next(iter(env)) in result.stderr
+    assert "SECRET-CANARY" not in result.stderr
+
+
+def test_a_data_dir_that_is_a_file_is_one_line(tmp_path: Path) -> None:
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    result = run(["worker", "--once"], env={"INTAKE_DATA_DIR": str(a_file)})
+    assert_one_line_error(result)
+    assert "INTAKE_DATA_DIR" in result.stderr
+
+
+def test_case_decrypt_with_a_folder_as_key_says_so(tmp_path: Path) -> None:
+    case_file = tmp_path / "case.json"
+    case_file.write_text('{"case_ref": "C-1", "envelope": {}}')
+    result = run(["case", "decrypt", "--key", str(tmp_path), str(case_file)])
+    assert_one_line_error(result)
+    assert "is a directory" in result.stderr
