@@ -30,17 +30,17 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import MetaData, select
+from testkit import staff
 from testkit.cases import case_by_ref, open_case, report
 from testkit.keys import Keyring
 from testkit.sms import Phone, receipt_in
 
 from crypto.kdf import KdfCost
 from intake.cli import main
-from intake.db import make_engine, transaction
+from intake.db import make_engine
 from intake.logs import SafeJsonFormatter, configure_logging
 from intake.models import Case, OutboxEntry
 from intake.settings import Settings
-from intake.staff.service import NewAccount, add_user
 
 pytestmark = pytest.mark.slow
 
@@ -108,24 +108,11 @@ def _keep(run: Run, where: str, response: httpx2.Response, *, expect: int | set[
 
 
 def _sign_in(client: TestClient, username: str) -> dict[str, str]:
-    response = client.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    return staff.bearer(client, username, PASSWORD)
 
 
 def _staff(app: FastAPI, client: TestClient, kdf_cost: KdfCost) -> dict[str, dict[str, str]]:
-    context = app.state.context
-    with transaction(context.sessions) as session:
-        table = context.routing.active(session).table
-        for username, (role, focal_point, country) in ACCOUNTS.items():
-            account = NewAccount(
-                username=username,
-                role=role,
-                password=PASSWORD,
-                focal_point_id=focal_point,
-                country=country,
-            )
-            add_user(session, account, table=table, cost=kdf_cost)
+    staff.create_accounts(app, kdf_cost, ACCOUNTS, password=PASSWORD)
     return {username: _sign_in(client, username) for username in ACCOUNTS}
 
 

@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from testkit import staff as staff_accounts
 from testkit.cases import report
 
 from crypto.kdf import KdfCost
-from intake.db import transaction
-from intake.staff.service import NewAccount, add_user
 
 PASSWORD = "a long staff passphrase"
 
@@ -41,24 +40,11 @@ FileReport = Callable[..., Filed]
 
 
 def create_accounts(app: FastAPI, kdf_cost: KdfCost, names: dict[str, Any]) -> None:
-    context = app.state.context
-    with transaction(context.sessions) as session:
-        table = context.routing.active(session).table
-        for name, (role, focal_point, country) in names.items():
-            account = NewAccount(
-                username=name,
-                role=role,
-                password=PASSWORD,
-                focal_point_id=focal_point,
-                country=country,
-            )
-            add_user(session, account, table=table, cost=kdf_cost)
+    staff_accounts.create_accounts(app, kdf_cost, names, password=PASSWORD)
 
 
 def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> dict[str, str]:
-    response = client.post("/api/v1/auth/token", data={"username": username, "password": password})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    return staff_accounts.bearer(client, username, password)
 
 
 @pytest.fixture
