@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crypto.envelope import case_aad, open_envelope
+from crypto.envelope import case_aad, open_envelope, seal
 from crypto.keys import KeyPair
-from intake.models import Case
+from crypto.receipt import seal_to_public_key
+from intake.context import AppContext
+from intake.models import Case, CaseMessage
 
 
 def report(**overrides: Any) -> dict[str, Any]:
@@ -35,3 +38,21 @@ def open_case(case: Case, keypair: KeyPair) -> dict[str, Any]:
     return open_envelope(
         json.loads(case.envelope), private_key=keypair.private_key, aad=case_aad(case.case_ref)
     )
+
+
+def add_sealed_message(
+    context: AppContext, keypair: KeyPair, case_ref: str, text: str, at: datetime
+) -> None:
+    """A focal point's message stored as the case API stores it (receipt key + `keypair`)."""
+    with context.sessions() as session, session.begin():
+        case = case_by_ref(session, case_ref)
+        envelope = seal({"text": text}, public_keys=[keypair.public_key], aad=case_aad(case_ref))
+        session.add(
+            CaseMessage(
+                case_id=case.id,
+                at=at,
+                author="ke-unicef",
+                sealed_for_reporter=seal_to_public_key(text, case.receipt_public_key),
+                envelope=json.dumps(envelope),
+            )
+        )

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from testkit.cases import case_by_ref, report
+from testkit.cases import add_sealed_message, report
 from testkit.keys import Keyring
 
-from crypto.envelope import case_aad, seal
 from crypto.kdf import KdfCost
-from crypto.receipt import seal_to_public_key
 from intake.app import build_context
 from intake.context import AppContext
-from intake.models import CaseMessage, RateCounter
+from intake.models import RateCounter
 from intake.pipeline import Submission, submit
 from intake.schemas import ReportIn
 from intake.settings import Settings
@@ -65,22 +62,7 @@ def add_message(keyring: Keyring) -> AddMessage:
     """A focal point's message, sealed to the reporter's key and to the recipient."""
 
     def add(context: AppContext, case_ref: str, text: str, at: datetime) -> None:
-        with context.sessions() as session, session.begin():
-            case = case_by_ref(session, case_ref)
-            envelope = seal(
-                {"text": text},
-                public_keys=[keyring.pairs["ke-unicef"].public_key],
-                aad=case_aad(case_ref),
-            )
-            session.add(
-                CaseMessage(
-                    case_id=case.id,
-                    at=at,
-                    author="ke-unicef",
-                    sealed_for_reporter=seal_to_public_key(text, case.receipt_public_key),
-                    envelope=json.dumps(envelope),
-                )
-            )
+        add_sealed_message(context, keyring.pairs["ke-unicef"], case_ref, text, at)
 
     return add
 

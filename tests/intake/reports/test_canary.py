@@ -9,7 +9,6 @@ searched: zero hits.
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 from collections.abc import Iterator
@@ -22,14 +21,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import Engine, MetaData, select
-from testkit.cases import case_by_ref, report
+from testkit.cases import add_sealed_message, report
 from testkit.keys import Keyring
 
-from crypto.envelope import case_aad, seal
-from crypto.receipt import seal_to_public_key
 from intake.context import AppContext
 from intake.logs import configure_logging
-from intake.models import CaseMessage, utcnow
+from intake.models import utcnow
 from intake.settings import Settings
 
 CLIENT_HOST = "testclient"  # Starlette's TestClient peer address
@@ -149,22 +146,7 @@ def _dump_tables(engine: Engine) -> str:
 
 
 def _add_message(context: AppContext, keyring: Keyring, case_ref: str, text: str) -> None:
-    with context.sessions() as session, session.begin():
-        case = case_by_ref(session, case_ref)
-        envelope = seal(
-            {"text": text},
-            public_keys=[keyring.pairs["ke-unicef"].public_key],
-            aad=case_aad(case_ref),
-        )
-        session.add(
-            CaseMessage(
-                case_id=case.id,
-                at=utcnow(),
-                author="ke-unicef",
-                sealed_for_reporter=seal_to_public_key(text, case.receipt_public_key),
-                envelope=json.dumps(envelope),
-            )
-        )
+    add_sealed_message(context, keyring.pairs["ke-unicef"], case_ref, text, utcnow())
 
 
 def _hits(needles: list[str], haystacks: dict[str, bytes]) -> list[tuple[str, str, bytes]]:
