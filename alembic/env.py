@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import channels.registry  # noqa: F401 - registers the channels' own models
 from intake.models import Base
 
 config = context.config

@@ -54,8 +54,8 @@ from intake.commands.db import apply_migrations
 from intake.context import KdfPool
 from intake.db import make_engine
 from intake.models import Case, utcnow
-from intake.pipeline import new_case_ref
-from intake.schemas import ReportIn
+from intake.reports.schemas import ReportIn
+from intake.reports.service import new_case_ref
 from intake.settings import Settings
 
 BENCH_DIR = Path(__file__).resolve().parent

@@ -22,6 +22,7 @@ import nacl.exceptions
 import nacl.utils
 
 from crypto.errors import CryptoError, EnvelopeError
+from crypto.text import utf8_or_none
 
 ENVELOPE_VERSION = 1
 AEAD_NAME = "xchacha20poly1305-ietf"
@@ -70,7 +71,7 @@ def case_aad(case_ref: str) -> bytes:
     """The associated data of a case: b"intake:v1:" + the UTF-8 case_ref."""
     if not isinstance(case_ref, str) or not case_ref:
         raise CryptoError("case_ref must be a non-empty string")
-    encoded = _utf8(case_ref)
+    encoded = utf8_or_none(case_ref)
     if encoded is None:
         raise CryptoError("case_ref is not valid Unicode")
     return AAD_PREFIX + encoded
@@ -90,7 +91,7 @@ def encode_content(content: Mapping[str, object]) -> bytes:
         text = json.dumps(dict(content), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError, RecursionError):
         text = None  # raised below, outside the handler: no plaintext in __context__
-    encoded = None if text is None else _utf8(text)
+    encoded = None if text is None else utf8_or_none(text)
     if encoded is None:
         raise CryptoError("content is not serialisable as UTF-8 JSON")
     return encoded
@@ -280,11 +281,3 @@ def _check_key(key: object, what: str) -> None:
 def _check_aad(aad: object) -> None:
     if not isinstance(aad, bytes):
         raise CryptoError("associated data must be bytes")
-
-
-def _utf8(text: str) -> bytes | None:
-    """Encode or return None; UnicodeEncodeError holds the text, so it may not escape."""
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        return None

@@ -25,6 +25,7 @@ import nacl.utils
 from crypto.envelope import KEY_BYTES, b64d, b64e, kid_of
 from crypto.errors import CryptoError, KeyFileError
 from crypto.kdf import KEYFILE_COST, SALT_BYTES, KdfCost, argon2id
+from crypto.text import text_or_none, utf8_or_none
 
 KEYFILE_VERSION = 1
 _BOX_NONCE_BYTES: int = sodium.crypto_secretbox_NONCEBYTES  # 24
@@ -121,7 +122,7 @@ def read_private_key_file(path: Path, passphrase: str) -> KeyPair:
 def read_passphrase_file(path: Path) -> str:
     """UTF-8 text with exactly one trailing "\\n" or "\\r\\n" removed; never empty."""
     data = _read_small(path, "passphrase file")
-    text = _decode_utf8(data)
+    text = text_or_none(data)
     if text is None:
         raise KeyFileError(f"passphrase file {path} is not UTF-8")
     if text.endswith("\r\n"):
@@ -203,24 +204,14 @@ def _read_small(path: Path, what: str) -> bytes:
 def _passphrase_bytes(passphrase: str) -> bytes:
     if not isinstance(passphrase, str) or not passphrase:
         raise KeyFileError("passphrase must be a non-empty string")
-    try:
-        encoded: bytes | None = passphrase.encode("utf-8")
-    except UnicodeEncodeError:
-        encoded = None  # raised below: the error object holds the passphrase
+    encoded = utf8_or_none(passphrase)
     if encoded is None:
         raise KeyFileError("passphrase is not valid Unicode")
     return encoded
 
 
-def _decode_utf8(data: bytes) -> str | None:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:  # holds the bytes: never let it escape
-        return None
-
-
 def _parse_json(data: bytes) -> object:
-    text = _decode_utf8(data)
+    text = text_or_none(data)
     try:
         return None if text is None else json.loads(text)
     except ValueError:

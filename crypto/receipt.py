@@ -20,6 +20,7 @@ from crypto.envelope import KEY_BYTES, b64d, b64e, kid_of
 from crypto.errors import CryptoError, EnvelopeError
 from crypto.kdf import KdfCost, argon2id, keyed_hash
 from crypto.keys import KeyPair, keypair_from_seed
+from crypto.text import text_or_none, utf8_or_none
 
 RECEIPT_DIGITS = 16
 LOOKUP_BYTES = 32
@@ -107,10 +108,7 @@ def seal_to_public_key(text: str, public_key: bytes) -> str:
     kid_of(public_key)  # validates the key length
     if not isinstance(text, str):
         raise CryptoError("message must be a string")
-    try:
-        encoded: bytes | None = text.encode("utf-8")
-    except UnicodeEncodeError:
-        encoded = None  # raised below: the error object holds the message
+    encoded = utf8_or_none(text)
     if encoded is None:
         raise CryptoError("message is not valid Unicode")
     return b64e(sodium.crypto_box_seal(encoded, public_key))
@@ -128,10 +126,7 @@ def open_with_keypair(sealed_b64: str, keypair: KeyPair) -> str:
         plain: bytes = sodium.crypto_box_seal_open(sealed, keypair.public_key, keypair.private_key)
     except nacl.exceptions.CryptoError:
         raise EnvelopeError("sealed message does not open with this key") from None
-    try:
-        text: str | None = plain.decode("utf-8")
-    except UnicodeDecodeError:
-        text = None  # raised below: the error object holds the plaintext
+    text = text_or_none(plain)
     if text is None:
         raise EnvelopeError("sealed message is not UTF-8")
     return text

@@ -2,30 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from channels.sms import router as sms_router
-from channels.web import router as web_router
 from crypto.kdf import KdfCost
+from crypto.server_secret import load_or_create
 from intake import i18n
 from intake.cases.api import router as cases_router
-from intake.context import AppContext, KdfPool, ensure_receipt_salt, receipt_cost_from
+from intake.context import (
+    AppContext,
+    ChannelHooks,
+    KdfPool,
+    ensure_receipt_salt,
+    receipt_cost_from,
+)
 from intake.db import make_engine, make_sessionmaker
 from intake.errors import install_error_handlers
 from intake.followup.api import router as followup_router
-from intake.health import router as health_router
-from intake.hotline.api import router as hotline_api_router
-from intake.hotline.console import router as hotline_console_router
-from intake.logs import configure_logging
-from intake.middleware import AccessLogMiddleware, BodyLimitMiddleware, SecurityHeadersMiddleware
+from intake.http.health import router as health_router
+from intake.http.middleware import (
+    AccessLogMiddleware,
+    BodyLimitMiddleware,
+    SecurityHeadersMiddleware,
+)
 from intake.paths import package_folder
-from intake.reports.api import router as reports_router
-from intake.server_secret import load_or_create
 from intake.settings import Settings
 from intake.staff.api import router as staff_router
 
@@ -37,7 +41,12 @@ _DOCS_PAGE = """<!doctype html>
 <script src="/static/docs/init.js"></script></body></html>"""
 
 
-def build_context(settings: Settings, *, receipt_cost: KdfCost | None = None) -> AppContext:
+def build_context(
+    settings: Settings,
+    *,
+    channels: Sequence[ChannelHooks] = (),
+    receipt_cost: KdfCost | None = None,
+) -> AppContext:
     """Open the database and load the secret; shared by the server and the CLI."""
     engine = make_engine(settings.resolved_database_url)
     sessions = make_sessionmaker(engine)
@@ -49,18 +58,26 @@ def build_context(settings: Settings, *, receipt_cost: KdfCost | None = None) ->
         receipt_cost=receipt_cost or receipt_cost_from(settings),
         receipt_salt=ensure_receipt_salt(sessions),
         kdf=KdfPool(settings.kdf_concurrency),
+        channels=tuple(channels),
     )
 
 
-def create_app(settings: Settings, *, receipt_cost: KdfCost | None = None) -> FastAPI:
+def create_app(
+    settings: Settings,
+    *,
+    channels: Sequence[ChannelHooks],
+    receipt_cost: KdfCost | None = None,
+) -> FastAPI:
     """Build the app; the database is opened in the lifespan, not at import.
 
-    `receipt_cost` lets tests lower the receipt KDF (never below SPEC outside tests).
+    `channels` are the installed channels (`channels.registry.installed()`),
+    handed over because the core never imports one. `receipt_cost` lets tests
+    lower the receipt KDF (never below SPEC outside tests).
     """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        context = build_context(settings, receipt_cost=receipt_cost)
+        context = build_context(settings, channels=channels, receipt_cost=receipt_cost)
         i18n.preload()
         app.state.context = context
         try:
@@ -81,8 +98,11 @@ def create_app(settings: Settings, *, receipt_cost: KdfCost | None = None) -> Fa
     app.mount("/static", StaticFiles(directory=package_folder("static")), name="static")
     if settings.docs_enabled:
         app.add_api_route("/docs", _docs_page, include_in_schema=False)
-    for router in _routers():
+    for router in _core_routers():
         app.include_router(router)
+    for channel in channels:
+        for router in channel.routers():
+            app.include_router(router)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
@@ -93,22 +113,5 @@ async def _docs_page() -> HTMLResponse:
     return HTMLResponse(_DOCS_PAGE)
 
 
-def _routers() -> list[APIRouter]:
-    return [
-        health_router,
-        reports_router,
-        followup_router,
-        web_router,
-        staff_router,
-        cases_router,
-        hotline_api_router,
-        hotline_console_router,
-        sms_router,
-    ]
-
-
-def app_from_environment() -> FastAPI:
-    """Factory for uvicorn (`intake serve`, also with several workers)."""
-    settings = Settings()
-    configure_logging(settings.log_level)
-    return create_app(settings)
+def _core_routers() -> list[APIRouter]:
+    return [health_router, followup_router, staff_router, cases_router]

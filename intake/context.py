@@ -4,23 +4,52 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from fastapi import APIRouter
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crypto.kdf import RECEIPT_COST, TEST_COST, KdfCost
-from intake.models import SystemValue
-from intake.routing_store import RoutingState
-from intake.server_secret import ServerSecret
+from crypto.server_secret import ServerSecret
+from intake.db import transaction
+from intake.models import Case, SystemValue
+from intake.reports.writer import BatchWriter
+from intake.routing_tables.store import RoutingState
 from intake.settings import Settings
-from intake.writer import BatchWriter
+
+if TYPE_CHECKING:
+    from intake.worker.delivery import Handler
 
 T = TypeVar("T")
 RECEIPT_SALT = "receipt_salt"
+
+
+class ChannelHooks(Protocol):
+    """What the core asks of an installed channel; `channels/base.py` states the contract.
+
+    The core never imports a channel: the command that builds the process
+    (`intake serve`, `intake worker`, ...) hands the installed ones over.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    def routers(self) -> Sequence[APIRouter]: ...
+
+    def on_focal_point_message(
+        self, session: Session, context: AppContext, case: Case, *, text: str, message_id: int
+    ) -> bool: ...
+
+    def outbox_kinds(self) -> tuple[str, ...]: ...
+
+    def outbox_handlers(self, context: AppContext) -> Mapping[str, Handler]: ...
+
+    def purge_expired(self, session: Session, *, now: datetime) -> int: ...
 
 
 class KdfPool:
@@ -48,6 +77,7 @@ class AppContext:
     receipt_salt: bytes
     kdf: KdfPool
     routing: RoutingState = field(default_factory=RoutingState)
+    channels: tuple[ChannelHooks, ...] = ()
     writer: BatchWriter = field(init=False)
 
     def __post_init__(self) -> None:
@@ -78,7 +108,7 @@ def ensure_receipt_salt(sessions: sessionmaker[Session]) -> bytes:
         if existing is not None:
             return existing.value
     try:
-        with sessions() as session, session.begin():
+        with transaction(sessions) as session:
             session.add(SystemValue(name=RECEIPT_SALT, value=secrets.token_bytes(16)))
     except IntegrityError:
         pass  # another process created it first

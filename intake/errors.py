@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from intake import i18n
-from intake.report_errors import localized_errors
+from intake.reports.field_errors import localized_errors
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -79,6 +79,18 @@ class ServiceUnavailable(IntakeError):
     status, title, slug = 503, "Service unavailable", "unavailable"
 
 
+def problem_doc(description: str) -> dict[str, Any]:
+    """An OpenAPI `responses` entry for a problem+json answer."""
+    return {"content": {PROBLEM_JSON: {}}, "description": description}
+
+
+def problem_body(
+    status: int, title: str, detail: str, *, type_uri: str = "about:blank"
+) -> dict[str, Any]:
+    """The RFC 9457 body every error answer carries (also the middleware's 413)."""
+    return {"type": type_uri, "title": title, "status": status, "detail": detail}
+
+
 def problem(
     status: int,
     title: str,
@@ -88,7 +100,7 @@ def problem(
     headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
-    body: dict[str, Any] = {"type": type_uri, "title": title, "status": status, "detail": detail}
+    body = problem_body(status, title, detail, type_uri=type_uri)
     body.update(extra or {})
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 

@@ -13,8 +13,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from crypto.server_secret import ServerSecret
 from intake.models import RateCounter, utcnow
-from intake.server_secret import ServerSecret
 from intake.settings import RateLimit
 
 GLOBAL_SOURCE = b"\0" * 32

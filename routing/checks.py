@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from itertools import combinations_with_replacement, product
 
 from routing.constants import SEA_CATEGORIES
-from routing.models import ANY, FocalPoint, Rule, shown
+from routing.entries import ANY, FocalPoint, Rule, shown
 
 FIELDS = ("country", "category", "affiliation", "child")
 # More clashing pairs than this are summed up in one line: a table that

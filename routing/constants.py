@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 from babel import Locale
 
-CATEGORIES: tuple[str, ...] = (
+Category = Literal[
     "sexual_exploitation",
     "sexual_abuse",
     "sexual_harassment",
@@ -13,11 +15,12 @@ CATEGORIES: tuple[str, ...] = (
     "fraud_corruption",
     "programme_feedback",
     "other",
-)
+]
+CATEGORIES: tuple[Category, ...] = get_args(Category)
 
 # Sexual exploitation and abuse proper: the categories with the 24-hour
 # referral standard, which every country with focal points should route.
-SEA_CATEGORIES: tuple[str, ...] = ("sexual_exploitation", "sexual_abuse")
+SEA_CATEGORIES: tuple[Category, ...] = ("sexual_exploitation", "sexual_abuse")
 
 # CLDR (through Babel) is the one source of truth for territory codes. Its
 # list also holds codes that ISO 3166-1 does not assign: exceptional

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from routing.models import ANY, Rule
+from routing.entries import ANY, Rule
 
 Key = tuple[str, str, str, bool | str | None]
 

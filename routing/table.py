@@ -19,15 +19,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Self, TypeVar
 
-from nacl.encoding import RawEncoder
-from nacl.hash import blake2b
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from crypto.envelope import kid_of
 from routing import checks
 from routing.demo import DEMO_FOCAL_POINT_IDS, demo_table_text
+from routing.entries import MAX_DEADLINE_HOURS, Escrow, FocalPoint, Number, Rule, Text, shown
 from routing.index import RuleIndex
-from routing.models import MAX_DEADLINE_HOURS, Escrow, FocalPoint, Number, Rule, Text, shown
 
 __all__ = [
     "DEMO_FOCAL_POINT_IDS",
@@ -40,7 +39,6 @@ __all__ = [
     "TableInvalid",
     "check_table_text",
     "demo_table_text",
-    "key_id",
     "load_table_file",
     "load_table_text",
 ]
@@ -69,11 +67,6 @@ _FIELD_MESSAGES = {
 _DEADLINE = f"must be a positive integer (hours), at most {MAX_DEADLINE_HOURS} (a year)"
 
 M = TypeVar("M", bound=BaseModel)
-
-
-def key_id(public_key: bytes) -> str:
-    """The ``kid`` of a raw public key: hex BLAKE2b, 16-byte digest (SPEC 5)."""
-    return blake2b(public_key, digest_size=16, encoder=RawEncoder).hex()
 
 
 class TableInvalid(Exception):
@@ -156,7 +149,7 @@ class RoutingTable(BaseModel):
     def kids_of(self, focal_point_id: str) -> set[str]:
         """Key ids of a focal point's keys; empty for an unknown id."""
         focal_point = self._focal_points_by_id.get(focal_point_id)
-        return set() if focal_point is None else {key_id(k) for k in focal_point.public_keys}
+        return set() if focal_point is None else {kid_of(k) for k in focal_point.public_keys}
 
 
 def _path(loc: tuple[int | str, ...]) -> str:

@@ -12,10 +12,11 @@ from fastapi.testclient import TestClient
 from testkit.databases import PostgresTemplates, SqliteTemplates, selected_backends
 from testkit.keys import Keyring, routing_table_toml
 
+from channels.registry import installed
 from crypto.kdf import TEST_COST, KdfCost
 from intake.app import create_app
 from intake.db import make_engine, make_sessionmaker, transaction
-from intake.routing_store import store_table
+from intake.routing_tables.store import store_table
 from intake.settings import Settings
 
 
@@ -86,7 +87,7 @@ def loaded_routing(settings: Settings, routing_toml: str) -> str:
 
 @pytest.fixture
 def app(settings: Settings, loaded_routing: str, kdf_cost: KdfCost) -> FastAPI:
-    return create_app(settings, receipt_cost=kdf_cost)
+    return create_app(settings, channels=installed(), receipt_cost=kdf_cost)
 
 
 @pytest.fixture

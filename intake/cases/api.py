@@ -19,27 +19,24 @@ from intake.cases.schemas import (
     MessageIn,
     MessageOut,
     RecipientIn,
-    Status,
 )
 from intake.db import transaction
-from intake.deps import Context
-from intake.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from intake.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized, problem_doc
+from intake.http.deps import Context
 from intake.models import utcnow
 from intake.staff.deps import CaseListAccess, RecipientAccess
+from intake.vocab import Status
 
-_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 _Responses = dict[int | str, dict[str, Any]]
-_NOT_YOURS: _Responses = {NotFound.status: {**_PROBLEM, "description": "No such case among yours."}}
-_OUT_OF_ORDER: _Responses = {
-    Conflict.status: {**_PROBLEM, "description": "Not allowed in this state."}
-}
+_NOT_YOURS: _Responses = {NotFound.status: problem_doc("No such case among yours.")}
+_OUT_OF_ORDER: _Responses = {Conflict.status: problem_doc("Not allowed in this state.")}
 router = APIRouter(
     prefix="/api/v1/cases",
     tags=["cases"],
     responses={
-        Unauthorized.status: {**_PROBLEM, "description": "Missing, unknown, expired or revoked."},
-        Forbidden.status: {**_PROBLEM, "description": "This role may not use this endpoint."},
-        InvalidInput.status: {**_PROBLEM, "description": "The request is not valid."},
+        Unauthorized.status: problem_doc("Missing, unknown, expired or revoked."),
+        Forbidden.status: problem_doc("This role may not use this endpoint."),
+        InvalidInput.status: problem_doc("The request is not valid."),
     },
 )
 _NO_STORE = "no-store"  # summaries and envelopes: no cache may keep them
@@ -104,7 +101,7 @@ def add_message(
     "/{case_ref}/recipients",
     status_code=status.HTTP_201_CREATED,
     response_model=CaseOut,
-    responses={**_NOT_YOURS, Conflict.status: {**_PROBLEM, "description": "Already a recipient."}},
+    responses={**_NOT_YOURS, Conflict.status: problem_doc("Already a recipient.")},
 )
 def add_recipient(
     case_ref: str, grant: Annotated[RecipientIn, Body()], access: RecipientAccess, context: Context

@@ -20,16 +20,16 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from crypto.envelope import case_aad, seal
-from intake import audit
+from intake.audit import trail as audit
 from intake.cases.schemas import CaseOut, EventIn
 from intake.cases.service import case_public_keys, find_visible
 from intake.context import AppContext
 from intake.errors import Conflict
 from intake.models import Case, CaseEvent
-from intake.models.case import STATUSES
 from intake.staff.deps import CaseAccess
+from intake.vocab import STATUSES
 
-_ORDER = {status: position for position, status in enumerate(STATUSES)}
+_ORDER: dict[str, int] = {status: position for position, status in enumerate(STATUSES)}
 _OUT_OF_ORDER = (
     "Case events go routed, acknowledged, referred, investigating, closed; "
     "a step may be skipped but never repeated or taken backward."

@@ -2,10 +2,9 @@
 
 Stored twice, both sealed: to the receipt key (the reporter opens it at
 follow-up with the key derived from the receipt) and as an envelope to the
-case's recipients and escrow (the staff copy). For an SMS case whose reporter
-consented to contact, an `sms_reply` outbox entry carries the number and the
-text sealed with the server's draft key: the server must send that SMS, so it
-must be able to read it back, but a database copy alone cannot.
+case's recipients and escrow (the staff copy). Every installed channel is then
+offered the text (`ChannelHooks.on_focal_point_message`): the SMS channel
+queues it as an SMS when the report came by SMS and the reporter consented.
 """
 
 from __future__ import annotations
@@ -15,18 +14,14 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from crypto.envelope import b64e, case_aad, seal
+from crypto.envelope import case_aad, seal
 from crypto.receipt import seal_to_public_key
-from intake import audit
+from intake.audit import trail as audit
 from intake.cases.schemas import MessageIn, MessageOut, rfc3339
 from intake.cases.service import case_public_keys, find_visible
 from intake.context import AppContext
-from intake.drafts import seal_draft
 from intake.models import Case, CaseMessage
-from intake.outbox import enqueue
 from intake.staff.deps import CaseAccess
-
-SMS_REPLY = "sms_reply"
 
 
 def send_message(
@@ -53,7 +48,7 @@ def send_message(
     )
     session.add(stored)
     session.flush()
-    queued = _queue_sms(context, case, message.text, stored.id, session=session)
+    queued = _deliver_over_channels(session, context, case, message.text, stored.id)
     case.updated_at = now
     audit.append(
         session,
@@ -65,18 +60,13 @@ def send_message(
     return MessageOut(case_ref=case.case_ref, at=rfc3339(now), sms_queued=queued)
 
 
-def _queue_sms(
-    context: AppContext, case: Case, text: str, message_id: int, *, session: Session
+def _deliver_over_channels(
+    session: Session, context: AppContext, case: Case, text: str, message_id: int
 ) -> bool:
-    if not (case.channel == "sms" and case.consent_contact_me and case.sms_reply_sealed):
-        return False
-    enqueue(
-        session,
-        SMS_REPLY,
-        {
-            "to_sealed": b64e(case.sms_reply_sealed),
-            "body_sealed": b64e(seal_draft(context.secret, text.encode("utf-8"))),
-        },
-        dedupe_key=f"{SMS_REPLY}:{message_id}",
-    )
-    return True
+    """Offer the message to every installed channel (the SMS one sends it by SMS)."""
+    queued = False
+    for channel in context.channels:
+        queued |= channel.on_focal_point_message(
+            session, context, case, text=text, message_id=message_id
+        )
+    return queued

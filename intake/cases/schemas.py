@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field, StrictBool, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from intake.models import Case
-from intake.schemas import Schema
+from intake.reports.schemas import Schema
+from intake.vocab import EventType, Outcome, ReferralTarget, Status
 
-Status = Literal["routed", "acknowledged", "referred", "investigating", "closed"]
-EventType = Literal["acknowledged", "referred", "investigating", "closed"]
-ReferralTarget = Literal["investigation", "assistance"]
-Outcome = Literal[
-    "substantiated",
-    "unsubstantiated",
-    "insufficient_evidence",
-    "withdrawn",
-    "referred_elsewhere",
-    "other",
-]
 MESSAGE_MAX = 5_000
 OVERRIDE_REASON_MAX = 1_000
 

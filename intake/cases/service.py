@@ -19,14 +19,14 @@ from pydantic import Field, ValidationError
 from sqlalchemy import Select, and_, not_, select
 from sqlalchemy.orm import Session, selectinload
 
-from intake import audit
-from intake.cases.schemas import CaseDetail, CaseList, CaseOut, RoutingOut, Status, summary_fields
+from intake.audit import trail as audit
+from intake.cases.schemas import CaseDetail, CaseList, CaseOut, RoutingOut, summary_fields
 from intake.context import AppContext
-from intake.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
+from intake.errors import Conflict, InvalidInput, NotFound
 from intake.models import Case
-from intake.routing_store import NoRoutingTable
-from intake.schemas import Schema
+from intake.reports.schemas import Schema
 from intake.staff.deps import CaseAccess
+from intake.vocab import Status
 
 PAGE_DEFAULT = 50
 PAGE_MAX = 100
@@ -152,10 +152,7 @@ def read_case(session: Session, access: CaseAccess, case_ref: str, *, now: datet
 def case_public_keys(context: AppContext, session: Session, case: Case) -> list[bytes]:
     """Keys of the case's active recipients (active table, else the routing-time
     table) and the active table's escrow keys: who a new sealed value goes to."""
-    try:
-        active = context.routing.active(session).table
-    except NoRoutingTable:
-        raise ServiceUnavailable("No routing table is loaded.") from None
+    active = context.routing.active(session).table
     original = (
         context.routing.table(session, case.routing_table_id) if case.routing_table_id else None
     )

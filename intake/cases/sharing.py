@@ -22,14 +22,13 @@ from sqlalchemy.orm import Session
 
 from crypto.envelope import validate_envelope_shape
 from crypto.errors import CryptoError
-from intake import audit
-from intake.cases.schemas import CaseOut, RecipientIn, rfc3339
+from intake.audit import trail as audit
+from intake.cases.schemas import CaseOut, RecipientIn
 from intake.cases.service import find_visible
 from intake.context import AppContext
-from intake.errors import Conflict, InvalidInput, ServiceUnavailable
+from intake.errors import Conflict, InvalidInput
 from intake.models import Case, CaseRecipient
-from intake.outbox import enqueue
-from intake.routing_store import NoRoutingTable
+from intake.outbox.notifications import enqueue_alerts
 from intake.staff.deps import CaseAccess
 from routing.table import RoutingTable
 
@@ -83,10 +82,7 @@ def add_recipient(
 
 
 def _active_table(context: AppContext, session: Session) -> RoutingTable:
-    try:
-        return context.routing.active(session).table
-    except NoRoutingTable:
-        raise ServiceUnavailable("No routing table is loaded.") from None
+    return context.routing.active(session).table
 
 
 def _append_entry(case: Case, grant: RecipientIn) -> None:
@@ -121,15 +117,11 @@ def _hand_over(session: Session, case: Case, access: CaseAccess, *, to: str) -> 
 def _notify(session: Session, table: RoutingTable, case: Case, focal_point_id: str) -> None:
     """The same content-free alert a newly routed case sends (outbox kind `notify`)."""
     focal_point = table.focal_point(focal_point_id)
-    for address in focal_point.notify if focal_point else ():
-        enqueue(
-            session,
-            "notify",
-            {
-                "case_ref": case.case_ref,
-                "focal_point": focal_point_id,
-                "address": address,
-                "event": "new_case",
-                "due_at": rfc3339(case.due_at),
-            },
-        )
+    enqueue_alerts(
+        session,
+        case_ref=case.case_ref,
+        focal_point=focal_point_id,
+        addresses=focal_point.notify if focal_point else (),
+        event="new_case",
+        due_at=case.due_at,
+    )

@@ -8,8 +8,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from intake import audit
-from intake.cases.integrity import verify_envelopes
+from intake.audit import trail as audit
+from intake.audit.integrity import verify_envelopes
 from intake.commands.base import Subparsers, UserError, load_settings, out
 from intake.commands.db import apply_migrations
 from intake.db import make_engine

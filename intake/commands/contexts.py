@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from channels.registry import installed
+from crypto.server_secret import SecretFileError
 from intake.app import build_context
 from intake.commands.base import UserError
 from intake.commands.db import apply_migrations
 from intake.context import AppContext
-from intake.server_secret import SecretFileError
 from intake.settings import Settings
 
 
@@ -17,7 +18,7 @@ def open_context(settings: Settings, *, migrate: bool = True) -> AppContext:
     if migrate:
         apply_migrations(settings.resolved_database_url)
     try:
-        return build_context(settings)
+        return build_context(settings, channels=installed())
     except SecretFileError as exc:
         raise UserError(str(exc)) from None
     except SQLAlchemyError as exc:

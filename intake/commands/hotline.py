@@ -23,10 +23,7 @@ from typing import TextIO
 from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
-from intake.commands.base import Subparsers, UserError, err, load_settings
-from intake.commands.contexts import open_context
-from intake.context import AppContext
-from intake.hotline.importer import (
+from channels.hotline.importer import (
     Imported,
     NothingToRouteWith,
     Outcome,
@@ -35,7 +32,10 @@ from intake.hotline.importer import (
     ensure_routable,
     import_row,
 )
-from intake.hotline.transcripts import Row, TranscriptFileError, read_transcripts
+from channels.hotline.transcripts import Row, TranscriptFileError, read_transcripts
+from intake.commands.base import Subparsers, UserError, err, load_settings
+from intake.commands.contexts import open_context
+from intake.context import AppContext
 from intake.logs import configure_logging
 from intake.settings import Settings
 
@@ -80,7 +80,7 @@ def run_import(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     if settings.log_level != "debug":
         # One log line per case would bury the report; the audit trail has each case.
-        logging.getLogger("intake.pipeline").setLevel(logging.WARNING)
+        logging.getLogger("intake.reports").setLevel(logging.WARNING)
     try:
         rows = read_transcripts(args.file)
     except TranscriptFileError as exc:

@@ -6,11 +6,11 @@ import argparse
 import getpass
 from pathlib import Path
 
-from intake import audit
+from intake.audit import trail as audit
 from intake.commands.base import Subparsers, err, load_settings, out, read_text_file
 from intake.commands.db import apply_migrations
 from intake.db import make_engine, make_sessionmaker, transaction
-from intake.routing_store import store_table
+from intake.routing_tables.store import store_table
 from routing.table import check_table_text
 
 

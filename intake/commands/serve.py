@@ -6,16 +6,19 @@ import argparse
 import logging
 
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import select
 
+from channels.registry import installed
+from crypto.server_secret import SecretFileError, load_or_create
+from intake.app import create_app
 from intake.commands.base import Subparsers, UserError, err, load_settings
 from intake.commands.db import apply_migrations
 from intake.db import make_engine, make_sessionmaker, transaction
-from intake.demo import demo_keys_dir, ensure_demo_table
 from intake.logs import configure_logging
 from intake.models import RoutingTableVersion
-from intake.routing_store import store_table
-from intake.server_secret import SecretFileError, load_or_create
+from intake.routing_tables.demo import demo_keys_dir, ensure_demo_table
+from intake.routing_tables.store import store_table
 from intake.settings import Settings
 from routing.table import TableInvalid, check_table_text
 
@@ -50,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         err("*** INTAKE_INSECURE_TEST_KDF is set: receipts use the MINIMUM Argon2id cost, ***")
         err("*** which gives no protection against guessing. For tests only: never in use. ***")
     uvicorn.run(
-        "intake.app:app_from_environment",
+        "intake.commands.serve:app_from_environment",
         factory=True,
         host=args.host,
         port=args.port,
@@ -134,3 +137,10 @@ def announce(how: str, settings: Settings) -> None:
             "routing: INTAKE_ROUTING_FILE is not set; keeping the table last loaded "
             "with `intake routing load`"
         )
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for uvicorn (`intake serve`, also with several workers): every channel installed."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(settings, channels=installed())

@@ -16,13 +16,12 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from crypto.kdf import KdfCost
+from crypto.passwords import STAFF_PASSWORD_COST
 from intake.commands.base import Subparsers, UserError, load_settings, out, read_secret_file
 from intake.commands.contexts import open_context
 from intake.context import AppContext
 from intake.db import transaction
 from intake.models.staff import ROLES
-from intake.routing_store import NoRoutingTable
-from intake.staff.passwords import STAFF_PASSWORD_COST
 from intake.staff.service import AccountError, NewAccount, add_user, enrol_totp, revoke_tokens
 from routing.table import RoutingTable
 
@@ -100,10 +99,7 @@ def staff_session() -> Iterator[tuple[AppContext, Session]]:
 
 
 def _active_table(context: AppContext, session: Session) -> RoutingTable | None:
-    try:
-        return context.routing.active(session).table
-    except NoRoutingTable:
-        return None
+    return context.routing.active_or_none(session)
 
 
 def cli_actor() -> str:

@@ -2,30 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Request, Response
 
-from intake.deps import Context, client_source
-from intake.errors import InvalidInput, NotFound, TooManyRequests
+from intake.errors import InvalidInput, NotFound, TooManyRequests, problem_doc
 from intake.followup.schemas import FollowupIn, FollowupOut
 from intake.followup.service import look_up
+from intake.http.deps import Context, client_source
 
 router = APIRouter(prefix="/api/v1", tags=["follow-up"])
-
-_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
 @router.post(
     "/followup",
     response_model=FollowupOut,
     responses={
-        NotFound.status: {**_PROBLEM, "description": "No report has this receipt."},
-        InvalidInput.status: {**_PROBLEM, "description": "Not a receipt."},
-        TooManyRequests.status: {
-            **_PROBLEM,
-            "description": "Too many failed look-ups; see the Retry-After header.",
-        },
+        NotFound.status: problem_doc("No report has this receipt."),
+        InvalidInput.status: problem_doc("Not a receipt."),
+        TooManyRequests.status: problem_doc(
+            "Too many failed look-ups; see the Retry-After header."
+        ),
     },
 )
 def follow_up(

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field, PlainSerializer
 
 from intake.followup.service import FollowupView
-from intake.schemas import Schema
+from intake.reports.schemas import Schema
 
 
 def rfc3339(moment: datetime) -> str:

@@ -21,9 +21,10 @@ from crypto.keys import KeyPair
 from crypto.receipt import normalize_receipt, open_with_keypair
 from intake import ratelimit
 from intake.context import AppContext
+from intake.db import transaction
 from intake.errors import InvalidInput, NotFound, TooManyRequests
 from intake.models import Case, CaseMessage, utcnow
-from intake.receipts import derive_for
+from intake.reports.receipts import derive_for
 from intake.settings import RateLimit
 
 log = logging.getLogger("intake.followup")
@@ -91,7 +92,7 @@ def _reserve_attempt(context: AppContext, source: bytes | None, now: datetime) -
     limit does not use up the global budget. A successful look-up gives its
     attempt back.
     """
-    with context.sessions() as session, session.begin():
+    with transaction(context.sessions) as session:
         for scope, key, limit in _limits(context, source):
             if ratelimit.record(session, scope, key, limit, now) > limit.count:
                 log.warning("followup refused", extra={"reason": scope})
@@ -99,7 +100,7 @@ def _reserve_attempt(context: AppContext, source: bytes | None, now: datetime) -
 
 
 def _release_attempt(context: AppContext, source: bytes | None, now: datetime) -> None:
-    with context.sessions() as session, session.begin():
+    with transaction(context.sessions) as session:
         for scope, key, limit in _limits(context, source):
             ratelimit.release(session, scope, key, limit, now)
 

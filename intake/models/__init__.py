@@ -1,10 +1,13 @@
-"""ORM models, one module per aggregate; importing this registers them all."""
+"""The core's ORM models, one module per aggregate; importing this registers them.
+
+Channels keep their own rows in their own models (`channels/*/models.py`) on
+the same `Base`; `channels.registry` imports those.
+"""
 
 from intake.models.audit import AuditEvent
 from intake.models.base import Base, UTCDateTime, utcnow
-from intake.models.case import Case, CaseEvent, CaseMessage, CaseRecipient, HotlineCall
+from intake.models.case import Case, CaseEvent, CaseMessage, CaseRecipient
 from intake.models.outbox import OutboxEntry
-from intake.models.sms import ProcessedMessage, SmsConversation
 from intake.models.staff import StaffToken, StaffUser
 from intake.models.system import RateCounter, RoutingTableVersion, SystemValue
 
@@ -15,12 +18,9 @@ __all__ = [
     "CaseEvent",
     "CaseMessage",
     "CaseRecipient",
-    "HotlineCall",
     "OutboxEntry",
-    "ProcessedMessage",
     "RateCounter",
     "RoutingTableVersion",
-    "SmsConversation",
     "StaffToken",
     "StaffUser",
     "SystemValue",

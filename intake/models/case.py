@@ -22,9 +22,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intake.models.base import Base, UTCDateTime, utcnow
 
-STATUSES = ("routed", "acknowledged", "referred", "investigating", "closed")
-CHANNELS = ("web", "api", "sms", "hotline")
-
 
 class Case(Base):
     __tablename__ = "cases"
@@ -56,10 +53,6 @@ class Case(Base):
     envelope_sha256: Mapped[str] = mapped_column(String(64))
     receipt_lookup: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     receipt_public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
-    call_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    call_duration_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    # SMS cases: where replies go, sealed with the server's draft key (never clear).
-    sms_reply_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
     recipients: Mapped[list[CaseRecipient]] = relationship(
         back_populates="case", order_by="CaseRecipient.position", cascade="all, delete-orphan"
@@ -120,13 +113,3 @@ class CaseMessage(Base):
     author: Mapped[str] = mapped_column(String(128))
     sealed_for_reporter: Mapped[str] = mapped_column(Text)
     envelope: Mapped[str] = mapped_column(Text)
-
-
-class HotlineCall(Base):
-    """An imported call id (keyed hash), so an import never creates a case twice."""
-
-    __tablename__ = "hotline_calls"
-
-    call_id_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
-    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

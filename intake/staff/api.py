@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Response
 
-from intake.deps import Context
-from intake.errors import Unauthorized
+from intake.errors import Unauthorized, problem_doc
+from intake.http.deps import Context
 from intake.staff.auth import Credentials, issue_token
 from intake.staff.schemas import TokenOut
 
 router = APIRouter(prefix="/api/v1", tags=["staff"])
-_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
 @router.post(
     "/auth/token",
     response_model=TokenOut,
     responses={
-        Unauthorized.status: {**_PROBLEM, "description": "Wrong username, password or code."},
-        429: {**_PROBLEM, "description": "Locked after repeated failures; see Retry-After."},
+        Unauthorized.status: problem_doc("Wrong username, password or code."),
+        429: problem_doc("Locked after repeated failures; see Retry-After."),
     },
 )
 def create_token(

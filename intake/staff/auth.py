@@ -17,13 +17,14 @@ from typing import NoReturn
 
 from sqlalchemy import select
 
-from intake import audit, ratelimit
+from crypto.passwords import spend_like, verify_password
+from intake import ratelimit
+from intake.audit import trail as audit
 from intake.context import AppContext
 from intake.db import transaction
 from intake.errors import IntakeError, TooManyRequests, Unauthorized
 from intake.models import StaffToken, StaffUser, utcnow
 from intake.settings import RateLimit
-from intake.staff.passwords import spend_like, verify_password
 from intake.staff.service import Staff
 from intake.staff.tokens import MAX_TOKEN_CHARS, new_token, token_hash
 from intake.staff.totp import matching_step

@@ -19,8 +19,8 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import ColumnElement, false, select
 
-from intake.deps import Context
 from intake.errors import Forbidden, Unauthorized
+from intake.http.deps import Context
 from intake.models import Case, CaseRecipient
 from intake.models.staff import ROLES
 from intake.staff.auth import staff_for_token

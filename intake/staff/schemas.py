@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from intake.schemas import Schema
+from intake.reports.schemas import Schema
 
 
 class TokenOut(Schema):

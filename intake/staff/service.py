@@ -14,12 +14,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from crypto.kdf import KdfCost
-from intake import audit
+from crypto.passwords import STAFF_PASSWORD_COST, hash_password
+from crypto.server_secret import ServerSecret
+from intake.audit import trail as audit
 from intake.models import StaffToken, StaffUser, utcnow
 from intake.models.staff import ROLES
-from intake.server_secret import ServerSecret
 from intake.staff import totp
-from intake.staff.passwords import STAFF_PASSWORD_COST, hash_password
 from routing.constants import is_country_code
 from routing.table import RoutingTable
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 
-from intake.server_secret import ServerSecret
+from crypto.server_secret import ServerSecret
 
 PURPOSE = "staff-token"
 MAX_TOKEN_CHARS = 200

@@ -14,8 +14,8 @@ from datetime import datetime
 
 import pyotp
 
-from intake.drafts import DraftError, open_draft, seal_draft
-from intake.server_secret import ServerSecret
+from crypto.secretbox import DraftError, open_draft, seal_draft
+from crypto.server_secret import ServerSecret
 
 ISSUER = "psea-intake"
 DRIFT_STEPS = 1

@@ -1,20 +1,24 @@
 """Each pass forgets what has outlived its purpose.
 
-Expired rate counters (and so the source hashes they hold), idle SMS
-conversations with their sealed drafts, and stored SMS replies past their
-time (channels.sms_store owns those rules).
+Expired rate counters (and so the source hashes they hold), and whatever
+each installed channel says has expired (the SMS channel: idle conversations
+with their sealed drafts, stored replies past their time).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from channels.sms_store import purge_expired_conversations
 from intake import ratelimit
+from intake.context import ChannelHooks
 
 
-def purge_expired(session: Session, *, now: datetime) -> int:
+def purge_expired(session: Session, *, now: datetime, channels: Sequence[ChannelHooks] = ()) -> int:
     """Rows deleted or cleared, in the caller's transaction."""
-    return ratelimit.purge_expired(session, now) + purge_expired_conversations(session, now)
+    purged = ratelimit.purge_expired(session, now)
+    for channel in channels:
+        purged += channel.purge_expired(session, now=now)
+    return purged

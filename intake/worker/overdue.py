@@ -16,10 +16,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake import audit
+from intake.audit import trail as audit
 from intake.models import Case, OutboxEntry
-from intake.outbox import enqueue
-from intake.routing_store import RoutingState
+from intake.outbox.notifications import enqueue_alerts
+from intake.routing_tables.store import RoutingState
 from routing.engine import coordinator_for
 from routing.table import RoutingTable
 
@@ -80,16 +80,13 @@ def _alert(session: Session, table: RoutingTable, case: Case) -> list[str]:
             key = overdue_dedupe_key(case.case_ref, focal_point_id, address)
             if session.scalar(select(OutboxEntry.id).where(OutboxEntry.dedupe_key == key)):
                 continue
-            enqueue(
+            enqueue_alerts(
                 session,
-                "notify",
-                {
-                    "case_ref": case.case_ref,
-                    "focal_point": focal_point_id,
-                    "address": address,
-                    "event": "overdue",
-                    "due_at": stamp(case.due_at),
-                },
+                case_ref=case.case_ref,
+                focal_point=focal_point_id,
+                addresses=(address,),
+                event="overdue",
+                due_at=case.due_at,
                 dedupe_key=key,
             )
         if addresses:

@@ -17,18 +17,16 @@ from datetime import datetime, timedelta
 from intake.context import AppContext
 from intake.db import transaction
 from intake.models import utcnow
-from intake.routing_store import NoRoutingTable
+from intake.outbox.kinds import NOTIFY
+from intake.routing_tables.store import NoRoutingTable
 from intake.worker import claim
 from intake.worker.claim import Claimed
 from intake.worker.delivery import DeliveryError, Handler, load_payload
 from intake.worker.housekeeping import purge_expired
 from intake.worker.notify import MailTransport, NotifyHandler
 from intake.worker.overdue import OVERDUE_BATCH, mark_overdue
-from intake.worker.twilio_client import twilio_configured
-from intake.worker.twilio_kinds import TwilioKinds
 
 log = logging.getLogger("intake.worker")
-TWILIO_KINDS = ("sms_reply", "twilio_redact")
 
 
 @dataclass(frozen=True)
@@ -56,13 +54,11 @@ class PassReport:
 
 def build_handlers(context: AppContext) -> dict[str, Handler]:
     """The kinds this worker can deliver with its configuration."""
-    settings = context.settings
-    handlers: dict[str, Handler] = {"notify": NotifyHandler(MailTransport.from_settings(settings))}
-    twilio = TwilioKinds(settings, context.secret)
-    if twilio_configured(settings):
-        handlers["sms_reply"] = twilio.sms_reply
-    if twilio_configured(settings) or not settings.twilio_delete_bodies:
-        handlers["twilio_redact"] = twilio.redact
+    handlers: dict[str, Handler] = {
+        NOTIFY: NotifyHandler(MailTransport.from_settings(context.settings))
+    }
+    for channel in context.channels:
+        handlers.update(channel.outbox_handlers(context))
     return handlers
 
 
@@ -118,7 +114,7 @@ class Worker:
         except NoRoutingTable:
             log.warning("no routing table loaded; overdue cases wait")
         with transaction(sessions) as session:
-            report.purged = purge_expired(session, now=now)
+            report.purged = purge_expired(session, now=now, channels=self._context.channels)
         if report.purged:
             log.info("expired state purged", extra={"count": report.purged})
 
@@ -194,7 +190,8 @@ class Worker:
         log.info("delivery failed; will retry", extra=extra)
 
     def _warn_waiting(self, report: PassReport) -> None:
-        idle = [kind for kind in TWILIO_KINDS if kind not in self._handlers]
+        owned = [kind for channel in self._context.channels for kind in channel.outbox_kinds()]
+        idle = [kind for kind in owned if kind not in self._handlers]
         if not idle:
             return
         with self._context.sessions() as session:
@@ -206,6 +203,7 @@ class Worker:
         if report.waiting and not recently:
             self._last_warning = now
             log.warning(
-                "Twilio entries wait: set INTAKE_TWILIO_ACCOUNT_SID and INTAKE_TWILIO_AUTH_TOKEN",
+                "outbox entries wait for a transport that is not configured "
+                "(for SMS: INTAKE_TWILIO_ACCOUNT_SID and INTAKE_TWILIO_AUTH_TOKEN)",
                 extra={"count": report.waiting},
             )

@@ -17,13 +17,14 @@ from sqlalchemy import select
 from testkit.cases import case_by_ref, open_case
 from testkit.keys import Keyring
 
+from channels.registry import installed
 from crypto.envelope import case_aad, seal
 from crypto.kdf import KdfCost
 from crypto.receipt import seal_to_public_key
 from intake import i18n
 from intake.app import create_app
 from intake.models import Case, CaseMessage
-from intake.report_errors import MESSAGES
+from intake.reports.field_errors import MESSAGES
 from intake.settings import Settings
 from routing.constants import CATEGORIES
 
@@ -456,7 +457,7 @@ def test_an_unticked_form_keeps_ticks_and_choices_after_an_error(client: TestCli
 def test_without_a_routing_table_the_form_still_renders_and_says_try_later(
     settings: Settings, kdf_cost: KdfCost
 ) -> None:
-    app = create_app(settings, receipt_cost=kdf_cost)
+    app = create_app(settings, channels=installed(), receipt_cost=kdf_cost)
     with TestClient(app, base_url=BASE_URL) as client:
         assert client.get("/report").status_code == 200
         response = _post(client)
@@ -468,7 +469,11 @@ def test_without_a_routing_table_the_form_still_renders_and_says_try_later(
 def test_over_the_report_limit_the_form_says_so(
     settings: Settings, loaded_routing: str, kdf_cost: KdfCost
 ) -> None:
-    app = create_app(settings.model_copy(update={"report_limit": "1/hour"}), receipt_cost=kdf_cost)
+    app = create_app(
+        settings.model_copy(update={"report_limit": "1/hour"}),
+        channels=installed(),
+        receipt_cost=kdf_cost,
+    )
     with TestClient(app, base_url=BASE_URL) as client:
         assert _post(client).status_code == 200
         response = _post(client)
@@ -562,7 +567,9 @@ def test_followup_guessing_gets_a_friendly_429(
     settings: Settings, loaded_routing: str, kdf_cost: KdfCost
 ) -> None:
     app = create_app(
-        settings.model_copy(update={"followup_limit": "2/hour"}), receipt_cost=kdf_cost
+        settings.model_copy(update={"followup_limit": "2/hour"}),
+        channels=installed(),
+        receipt_cost=kdf_cost,
     )
     with TestClient(app, base_url=BASE_URL) as client:
         statuses = [

@@ -7,6 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+import channels.registry  # noqa: F401 - registers the channels' own models
 from intake.db import make_engine
 from intake.migrations import alembic_config
 from intake.models import Base

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from intake.server_secret import SecretFileError, load_or_create
+from crypto.server_secret import SecretFileError, load_or_create
 from intake.settings import RateLimit, Settings, describe_settings_error
 
 

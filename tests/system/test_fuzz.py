@@ -24,11 +24,13 @@ from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import response_schema_conformance
 from testkit.cases import report
 
+from channels.registry import installed
 from crypto.kdf import KdfCost
 from intake.app import build_context, create_app
 from intake.db import transaction
-from intake.pipeline import Submission, submit
-from intake.schemas import ReportIn
+from intake.reports.schemas import ReportIn
+from intake.reports.service import submit
+from intake.reports.submission import Submission
 from intake.settings import Settings
 from intake.staff.auth import Credentials, issue_token
 from intake.staff.service import NewAccount, add_user
@@ -57,7 +59,7 @@ class Staff:
 
 
 def _prepare_staff(settings: Settings, kdf_cost: KdfCost) -> Staff:
-    context = build_context(settings, receipt_cost=kdf_cost)
+    context = build_context(settings, channels=installed(), receipt_cost=kdf_cost)
     try:
         with transaction(context.sessions) as session:
             table = context.routing.active(session).table
@@ -87,7 +89,7 @@ def staff(settings: Settings, loaded_routing: str, kdf_cost: KdfCost) -> Staff:
 def _document() -> dict[str, Any]:
     """The app's OpenAPI document; building it opens no database."""
     settings = Settings(data_dir=Path("unused"), docs_enabled=True)
-    document: dict[str, Any] = create_app(settings).openapi()
+    document: dict[str, Any] = create_app(settings, channels=installed()).openapi()
     return document
 
 
@@ -117,7 +119,7 @@ def flatmap_body(_context: schemathesis.HookContext, body: Any) -> st.SearchStra
 
 @pytest.fixture
 def app(settings: Settings, loaded_routing: str, kdf_cost: KdfCost) -> Iterator[FastAPI]:
-    application = create_app(settings, receipt_cost=kdf_cost)
+    application = create_app(settings, channels=installed(), receipt_cost=kdf_cost)
     yield application
     asgi.shutdown_lifespans()  # schemathesis keeps the lifespan running until here
 

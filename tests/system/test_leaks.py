@@ -55,7 +55,7 @@ ACCOUNTS: dict[str, tuple[str, str | None, str | None]] = {
     "op-ke": ("operator", None, "KE"),
 }
 RECEIPT = re.compile(r"\b\d{4} \d{4} \d{4} \d{4}\b")
-_LOGGERS = ("", "intake.pipeline", "uvicorn", "uvicorn.error", "uvicorn.access", "sqlalchemy",
+_LOGGERS = ("", "intake.reports", "uvicorn", "uvicorn.error", "uvicorn.access", "sqlalchemy",
             "sqlalchemy.engine", "alembic", "twilio")  # fmt: skip
 
 

@@ -20,10 +20,11 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, sync_playwright
 
+from channels.registry import installed
 from crypto.kdf import TEST_COST
 from intake.app import create_app
 from intake.db import make_engine, make_sessionmaker, transaction
-from intake.routing_store import store_table
+from intake.routing_tables.store import store_table
 from intake.settings import Settings
 from testkit.databases import SqliteTemplates
 from testkit.keys import Keyring, routing_table_toml
@@ -44,7 +45,7 @@ class ThreadedServer:
     """uvicorn serving the app in a thread, on a socket bound before it starts."""
 
     def __init__(self, settings: Settings) -> None:
-        self.app = create_app(settings, receipt_cost=TEST_COST)
+        self.app = create_app(settings, channels=installed(), receipt_cost=TEST_COST)
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"

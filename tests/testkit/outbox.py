@@ -10,12 +10,12 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from crypto.envelope import b64e
+from crypto.secretbox import seal_draft
+from crypto.server_secret import ServerSecret
 from intake.context import AppContext
 from intake.db import transaction
-from intake.drafts import seal_draft
 from intake.models import OutboxEntry
-from intake.outbox import enqueue
-from intake.server_secret import ServerSecret
+from intake.outbox.enqueue import enqueue
 from intake.settings import Settings
 from testkit.fake_twilio import FakeTwilio
 

@@ -14,9 +14,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
+from channels.sms.models import ProcessedMessage, SmsConversation
 from intake.context import AppContext
-from intake.models import AuditEvent, Case, OutboxEntry, ProcessedMessage, SmsConversation
-from intake.routing_store import store_table
+from intake.models import AuditEvent, Case, OutboxEntry
+from intake.routing_tables.store import store_table
 from testkit.keys import Keyring, routing_table_toml
 
 PATH = "/channels/sms/twilio"

@@ -14,13 +14,15 @@ from sqlalchemy import select, text
 from testkit.cases import case_by_ref, report
 from testkit.keys import Keyring
 
+from channels.sms import store as sms_store
 from crypto.envelope import case_aad, open_envelope
 from crypto.receipt import open_with_keypair
-from intake.drafts import open_draft, seal_draft
+from crypto.secretbox import open_draft
 from intake.models import CaseMessage, OutboxEntry
-from intake.pipeline import Submission, submit
-from intake.receipts import derive_for
-from intake.schemas import ReportIn
+from intake.reports.receipts import derive_for
+from intake.reports.schemas import ReportIn
+from intake.reports.service import submit
+from intake.reports.submission import Submission
 
 Headers = dict[str, dict[str, str]]
 FileReport = Callable[..., Any]
@@ -95,6 +97,9 @@ def test_a_5000_character_message_is_kept_exactly(
     assert open_with_keypair(stored.sealed_for_reporter, reporter) == message
 
 
+REPORTER = "+254711000222"
+
+
 def _sms_case(app: FastAPI, *, contact_me: bool) -> str:
     context = app.state.context
     body = report(consent={"contact_me": contact_me})
@@ -104,7 +109,13 @@ def _sms_case(app: FastAPI, *, contact_me: bool) -> str:
             report=ReportIn.model_validate(body),
             channel="sms",
             language="en",
-            sms_reply_sealed=seal_draft(context.secret, b"+254711000222"),
+            on_stored=lambda session, accepted: (
+                sms_store.keep_reply_route(
+                    session, context.secret, accepted.case_id, to=REPORTER, sender="+254700000001"
+                )
+                if contact_me
+                else None
+            ),
         ),
     )
     return accepted.case_ref
@@ -129,5 +140,6 @@ def test_sms_cases_queue_a_sealed_reply_only_with_consent(
     payload = json.loads(entry.payload)
     assert set(payload) == {"to_sealed", "body_sealed"}
     secret = app.state.context.secret
-    assert open_draft(secret, base64.b64decode(payload["to_sealed"])) == b"+254711000222"
+    route = json.loads(open_draft(secret, base64.b64decode(payload["to_sealed"])))
+    assert route == {"to": REPORTER, "from": "+254700000001"}
     assert open_draft(secret, base64.b64decode(payload["body_sealed"])).decode() == CANARY

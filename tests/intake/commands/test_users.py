@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from crypto.passwords import verify_password
 from intake.cli import main
 from intake.db import make_engine, make_sessionmaker
 from intake.models import AuditEvent, StaffUser
 from intake.settings import Settings
-from intake.staff.passwords import verify_password
 
 
 @pytest.fixture

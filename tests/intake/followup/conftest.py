@@ -11,12 +11,14 @@ from sqlalchemy import func, select
 from testkit.cases import add_sealed_message, report
 from testkit.keys import Keyring
 
+from channels.registry import installed
 from crypto.kdf import KdfCost
 from intake.app import build_context
 from intake.context import AppContext
 from intake.models import RateCounter
-from intake.pipeline import Submission, submit
-from intake.schemas import ReportIn
+from intake.reports.schemas import ReportIn
+from intake.reports.service import submit
+from intake.reports.submission import Submission
 from intake.settings import Settings
 
 # (case_ref, receipt as the reporter got it: grouped)
@@ -31,7 +33,9 @@ def context_for(settings: Settings, loaded_routing: str, kdf_cost: KdfCost) -> I
     made: list[AppContext] = []
 
     def build(**overrides: Any) -> AppContext:
-        context = build_context(settings.model_copy(update=overrides), receipt_cost=kdf_cost)
+        context = build_context(
+            settings.model_copy(update=overrides), channels=installed(), receipt_cost=kdf_cost
+        )
         made.append(context)
         return context
 

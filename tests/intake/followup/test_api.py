@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from testkit.cases import report
 
+from channels.registry import installed
 from crypto.kdf import KdfCost
 from intake.app import create_app
 from intake.context import AppContext
@@ -38,7 +39,11 @@ def client_for(
         def make(address: str = "198.51.100.1", **overrides: str) -> TestClient:
             key = tuple(sorted(overrides.items()))
             if key not in apps:
-                apps[key] = create_app(settings.model_copy(update=overrides), receipt_cost=kdf_cost)
+                apps[key] = create_app(
+                    settings.model_copy(update=overrides),
+                    channels=installed(),
+                    receipt_cost=kdf_cost,
+                )
             client = TestClient(apps[key], base_url=BASE_URL, client=(address, 40000))
             return stack.enter_context(client)
 

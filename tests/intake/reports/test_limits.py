@@ -11,12 +11,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from testkit.cases import report
 
+from channels.registry import installed
 from crypto.kdf import KdfCost
-from intake import pipeline
 from intake.app import create_app
 from intake.context import AppContext
 from intake.models import AuditEvent, Case, OutboxEntry, RateCounter
-from intake.schemas import ReportIn
+from intake.reports import service as pipeline
+from intake.reports.schemas import ReportIn
 from intake.settings import Settings
 
 ClientFor = Callable[..., TestClient]
@@ -30,7 +31,9 @@ def client_for(settings: Settings, loaded_routing: str, kdf_cost: KdfCost) -> It
 
         def make(address: str, *, app: FastAPI | None = None) -> TestClient:
             """`app`: another address on an app already running (its lifespan started)."""
-            target = app or create_app(settings.model_copy(update=LIMIT), receipt_cost=kdf_cost)
+            target = app or create_app(
+                settings.model_copy(update=LIMIT), channels=installed(), receipt_cost=kdf_cost
+            )
             client = TestClient(target, base_url="https://intake.example.org", client=(address, 1))
             if app is not None:
                 stack.callback(client.close)

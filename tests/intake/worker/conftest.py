@@ -8,6 +8,7 @@ import pytest
 from testkit.fake_twilio import FakeTwilio
 from testkit.outbox import TWILIO_SID, ContextFactory
 
+from channels.registry import installed
 from crypto.kdf import KdfCost
 from intake.app import build_context
 from intake.context import AppContext
@@ -20,7 +21,7 @@ def make_context(loaded_routing: str, kdf_cost: KdfCost) -> Iterator[ContextFact
     built: list[AppContext] = []
 
     def factory(settings: Settings) -> AppContext:
-        context = build_context(settings, receipt_cost=kdf_cost)
+        context = build_context(settings, channels=installed(), receipt_cost=kdf_cost)
         built.append(context)
         return context
 

@@ -13,19 +13,20 @@ from testkit.clock import Clock
 from testkit.outbox import ContextFactory, entries
 from testkit.receivers import SmtpReceiver
 
-from intake import audit, ratelimit
+from channels.sms.models import ProcessedMessage, SmsConversation
+from intake import ratelimit
+from intake.audit import trail as audit
 from intake.context import AppContext
 from intake.db import transaction
 from intake.models import (
     AuditEvent,
     Case,
-    ProcessedMessage,
     RateCounter,
-    SmsConversation,
     utcnow,
 )
-from intake.pipeline import Submission, submit
-from intake.schemas import ReportIn
+from intake.reports.schemas import ReportIn
+from intake.reports.service import submit
+from intake.reports.submission import Submission
 from intake.settings import RateLimit, Settings
 from intake.worker.overdue import OVERDUE_BATCH
 from intake.worker.run import Worker

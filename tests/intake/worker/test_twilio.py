@@ -19,12 +19,12 @@ from testkit.outbox import (
 )
 from twilio.rest import Client
 
+from channels.twilio_client import RebasedHttpClient, make_client, parse_api_base
+from crypto.server_secret import ServerSecret
 from intake.context import AppContext
 from intake.logs import SafeJsonFormatter
-from intake.server_secret import ServerSecret
 from intake.settings import Settings
 from intake.worker.run import Worker
-from intake.worker.twilio_client import RebasedHttpClient, make_client, parse_api_base
 
 REPORTER = "+254711222333"
 OUR_NUMBER = "+254700000001"
@@ -195,7 +195,8 @@ def test_without_twilio_credentials_entries_wait_with_a_warning(
     ]
     warnings = [r for r in caplog.records if r.levelname == "WARNING"]
     assert [r.getMessage() for r in warnings] == [
-        "Twilio entries wait: set INTAKE_TWILIO_ACCOUNT_SID and INTAKE_TWILIO_AUTH_TOKEN"
+        "outbox entries wait for a transport that is not configured "
+        "(for SMS: INTAKE_TWILIO_ACCOUNT_SID and INTAKE_TWILIO_AUTH_TOKEN)"
     ]
     worker.run_once()
     assert len([r for r in caplog.records if r.levelname == "WARNING"]) == 1  # not every pass

@@ -1,0 +1,317 @@
+"""The operator console: sign in, enter a call, read the receipt out, next call.
+
+Plain HTML forms, complete without JavaScript. The session is the staff
+bearer token in an HttpOnly, SameSite=Strict cookie scoped to /hotline
+(Secure over https); every POST also carries the double-submit CSRF token of
+the public forms. Nothing here reads a case back: after the receipt page, the
+call is out of the operator's reach.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import update
+
+from channels.hotline.calls import call_id_hash, is_recorded, record
+from channels.hotline.schemas import HotlineReportIn, to_submission
+from intake import i18n
+from intake.context import AppContext
+from intake.db import transaction
+from intake.errors import ServiceUnavailable, TooManyRequests, Unauthorized
+from intake.http.deps import Context, display_language
+from intake.http.forms import FieldError, FormFields, csrf_passed, field_errors, report_fields
+from intake.http.pages import active_agencies, country_options, render_page
+from intake.models import StaffToken, utcnow
+from intake.reports.field_errors import N_
+from intake.reports.service import submit
+from intake.staff.auth import Credentials, issue_token, staff_for_token
+from intake.staff.service import Staff
+from intake.staff.tokens import token_hash
+from routing.constants import CATEGORIES
+
+router = APIRouter(include_in_schema=False)
+
+SESSION_COOKIE = "hotline_session"
+COOKIE_PATH = "/hotline"
+OPERATOR = "operator"
+_NAIVE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$")
+# The form asks minutes (what an operator knows); errors point at that field.
+_FIELD_ALIASES = {"call.duration_s": "call.duration_min"}
+FORM_ID = "form_id"
+_FORM_ID_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+PROBLEMS = {
+    "expired": N_("The form expired. Check the answers and send it again."),
+    "signed_out": N_("You are signed out. Sign in again in a new tab, then send this form again."),
+    "unavailable": N_("The call could not be saved. Try again in a moment."),
+    "wrong": N_("The username, password or one-time code is wrong."),
+    "locked": N_("Too many failed sign-ins. Wait a while, then try again."),
+}
+
+
+# --- session -------------------------------------------------------------------------------
+
+
+def _session(request: Request, context: AppContext) -> Staff | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    return staff_for_token(context, token) if token else None
+
+
+def _redirect(path: str, language: str) -> RedirectResponse:
+    return RedirectResponse(f"{path}?lang={language}", status_code=303)
+
+
+def _revoke(context: AppContext, token: str) -> None:
+    """Sign-out ends this session's token only (the account's API tokens live on)."""
+    with transaction(context.sessions) as session:
+        session.execute(
+            update(StaffToken)
+            .where(
+                StaffToken.token_hash == token_hash(context.secret, token),
+                StaffToken.revoked_at.is_(None),
+            )
+            .values(revoked_at=utcnow())
+        )
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+def _login_page(
+    request: Request,
+    context: AppContext,
+    language: str,
+    *,
+    problem: str = "",
+    status: int = 200,
+    username: str = "",
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    return render_page(
+        request,
+        context,
+        "hotline/login.html",
+        language,
+        status=status,
+        headers=headers,
+        problem=_message(problem, language) if problem else "",
+        username=username,
+    )
+
+
+def _forbidden_page(request: Request, context: AppContext, language: str) -> HTMLResponse:
+    return render_page(request, context, "hotline/forbidden.html", language, status=403)
+
+
+def _call_page(
+    request: Request,
+    context: AppContext,
+    language: str,
+    staff: Staff | None,
+    *,
+    form: Mapping[str, str] | None = None,
+    errors: Sequence[FieldError] = (),
+    status: int = 200,
+) -> HTMLResponse:
+    values = dict(form) if form is not None else _fresh_values(language, staff)
+    return render_page(
+        request,
+        context,
+        "hotline/call.html",
+        language,
+        status=status,
+        values=values,
+        errors=list(errors),
+        error_for=dict(errors),
+        caller_languages=i18n.shipped_languages(),
+        countries=country_options(language),
+        categories=CATEGORIES,
+        agencies=active_agencies(context),
+        signed_in=staff is not None,
+    )
+
+
+def _fresh_values(language: str, staff: Staff | None) -> dict[str, str]:
+    """A clean form: the caller's language guessed as the operator's, the call starting now."""
+    return {
+        "language": language,
+        "country": (staff.country if staff else None) or "",
+        "call.started_at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        FORM_ID: secrets.token_urlsafe(18),
+    }
+
+
+def _message(code: str, language: str) -> str:
+    return i18n.translations_for(language).gettext(PROBLEMS[code])
+
+
+def _problem(code: str, language: str) -> list[FieldError]:
+    return [("", _message(code, language))]
+
+
+# --- the call form -------------------------------------------------------------------------
+
+
+def call_fields(form: Mapping[str, str]) -> dict[str, Any]:
+    """The console's fields as HotlineReportIn input (an empty input is absent)."""
+    data = report_fields(form)
+    call: dict[str, Any] = {}
+    started = form.get("call.started_at", "").strip()
+    if started:
+        call["started_at"] = started.replace(" ", "T") + ("Z" if _NAIVE_TIME.match(started) else "")
+    minutes = form.get("call.duration_min", "").strip()
+    if minutes:
+        # Digits of any script; anything else fails validation as it is.
+        readable = minutes.isdecimal() and len(minutes) <= 6
+        call["duration_s"] = int(minutes) * 60 if readable else minutes
+    if form.get("call.caller_number"):
+        call["caller_number"] = form["call.caller_number"]
+    if call:
+        data["call"] = call
+    return data
+
+
+def _errors(error: ValidationError, language: str) -> list[FieldError]:
+    found = field_errors(error, i18n.translations_for(language))
+    return [(_FIELD_ALIASES.get(field, field), message) for field, message in found]
+
+
+def _submit_call(
+    request: Request, context: AppContext, language: str, staff: Staff, form: Mapping[str, str]
+) -> HTMLResponse:
+    try:
+        report = HotlineReportIn.model_validate(call_fields(form))
+    except ValidationError as error:
+        errors = _errors(error, language)
+        return _call_page(request, context, language, staff, form=form, errors=errors, status=422)
+    digest = _form_call_id(context, form)
+    if digest is not None and is_recorded(context, digest):
+        return _already_saved(request, context, language)
+    submission = to_submission(
+        report,
+        language=report.language or context.settings.default_language,
+        actor=staff.username,
+        on_stored=record(digest) if digest is not None else None,
+    )
+    try:
+        accepted = submit(context, submission)
+    except ServiceUnavailable:
+        if digest is not None and is_recorded(context, digest):
+            return _already_saved(request, context, language)  # a double click, sent at once
+        errors = _problem("unavailable", language)
+        return _call_page(request, context, language, staff, form=form, errors=errors, status=503)
+    groups = accepted.receipt.split(" ")
+    return render_page(request, context, "hotline/receipt.html", language, groups=groups)
+
+
+def _form_call_id(context: AppContext, form: Mapping[str, str]) -> bytes | None:
+    """The form's one-time id as a call id: sending one form twice stores one case."""
+    form_id = form.get(FORM_ID, "")
+    return call_id_hash(context, "console:" + form_id) if _FORM_ID_SHAPE.match(form_id) else None
+
+
+def _already_saved(request: Request, context: AppContext, language: str) -> HTMLResponse:
+    """The receipt was shown once, when the call was saved; it exists nowhere since."""
+    return render_page(request, context, "hotline/receipt.html", language, status=409, groups=None)
+
+
+# --- routes --------------------------------------------------------------------------------
+
+
+@router.get("/hotline/login", response_class=HTMLResponse)
+def login_form(request: Request, context: Context) -> Response:
+    language = display_language(request, context)
+    staff = _session(request, context)
+    if staff is not None and staff.role == OPERATOR:
+        return _redirect("/hotline", language)
+    return _login_page(request, context, language)
+
+
+@router.post("/hotline/login", response_class=HTMLResponse)
+def login(request: Request, context: Context, form: FormFields) -> Response:
+    language = display_language(request, context)
+    username = form.get("username", "")[:128]
+    if not csrf_passed(request, context, form):
+        return _login_page(
+            request, context, language, problem="expired", username=username, status=400
+        )
+    credentials = Credentials(
+        username=username, password=form.get("password", "")[:1024], otp=form.get("otp") or None
+    )
+    try:
+        issued = issue_token(context, credentials)
+    except Unauthorized:
+        return _login_page(
+            request, context, language, problem="wrong", username=username, status=401
+        )
+    except TooManyRequests as error:
+        return _login_page(
+            request, context, language, problem="locked", status=429, headers=error.headers
+        )
+    staff = staff_for_token(context, issued.access_token)
+    if staff is None or staff.role != OPERATOR:
+        return _forbidden_page(request, context, language)  # the token is never handed out
+    response = _redirect("/hotline", language)
+    response.set_cookie(
+        SESSION_COOKIE,
+        issued.access_token,
+        max_age=issued.expires_in,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post("/hotline/logout")
+def logout(request: Request, context: Context, form: FormFields) -> Response:
+    language = display_language(request, context)
+    token = request.cookies.get(SESSION_COOKIE)
+    if token and csrf_passed(request, context, form):
+        _revoke(context, token)
+    response = _redirect("/hotline/login", language)
+    response.delete_cookie(
+        SESSION_COOKIE,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.get("/hotline", response_class=HTMLResponse)
+def call_form(request: Request, context: Context) -> Response:
+    language = display_language(request, context)
+    staff = _session(request, context)
+    if staff is None:
+        return _redirect("/hotline/login", language)
+    if staff.role != OPERATOR:
+        return _forbidden_page(request, context, language)
+    return _call_page(request, context, language, staff)
+
+
+@router.post("/hotline", response_class=HTMLResponse)
+def call_submit(request: Request, context: Context, form: FormFields) -> Response:
+    language = display_language(request, context)
+    staff = _session(request, context)
+    csrf_ok = csrf_passed(request, context, form)
+    if staff is None:
+        if not csrf_ok:
+            return _redirect("/hotline/login", language)
+        # Signed out mid-call: keep what was typed; sign in again in another tab, resend.
+        errors = _problem("signed_out", language)
+        return _call_page(request, context, language, None, form=form, errors=errors, status=401)
+    if staff.role != OPERATOR:
+        return _forbidden_page(request, context, language)
+    if not csrf_ok:
+        errors = _problem("expired", language)
+        return _call_page(request, context, language, staff, form=form, errors=errors, status=400)
+    return _submit_call(request, context, language, staff, form)

@@ -1,1 +1,0 @@
-"""The hotline: the operator API, the operator console and transcript import."""

@@ -1,0 +1,47 @@
+"""The content-free alert to a focal point: the one place its payload is built.
+
+It names the case, the event and the deadline, never content; the worker's
+"notify" handler (`intake.worker.notify`) delivers it by mail or webhook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Literal
+
+from sqlalchemy.orm import Session
+
+from intake.outbox.enqueue import enqueue
+from intake.outbox.kinds import NOTIFY
+
+NotifyEvent = Literal["new_case", "overdue", "reporter_reply"]
+
+
+def enqueue_alerts(
+    session: Session,
+    *,
+    case_ref: str,
+    focal_point: str,
+    addresses: Iterable[str],
+    event: NotifyEvent,
+    due_at: datetime,
+    dedupe_key: str | None = None,
+) -> int:
+    """One outbox entry per address, in the caller's transaction; how many were queued."""
+    queued = 0
+    for address in addresses:
+        enqueue(
+            session,
+            NOTIFY,
+            {
+                "case_ref": case_ref,
+                "focal_point": focal_point,
+                "address": address,
+                "event": event,
+                "due_at": due_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            },
+            dedupe_key=dedupe_key,
+        )
+        queued += 1
+    return queued

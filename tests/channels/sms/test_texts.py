@@ -1,0 +1,176 @@
+"""The `sms` catalogs are complete, and every reply in every language fits 3 SMS."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_file
+from babel.messages.pofile import read_po
+
+from channels.sms import texts as t
+from channels.sms.conversation import (
+    Line,
+    State,
+    Step,
+    category_menu,
+    contact_menu,
+    language_menu,
+    not_saved_reply,
+    receipt_reply,
+    reporter_menu,
+    send_menu,
+    status_failure_reply,
+    status_reply,
+    summary,
+    unknown_number_reply,
+)
+from channels.sms.segments import segment_count
+from intake.i18n import SHIPPED
+from intake.reports.schemas import NARRATIVE_MAX, SHORT_TEXT_MAX
+
+ROOT = Path(__file__).resolve().parents[3]
+LOCALES = ROOT / "locales"
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+# The longest value each placeholder can take.
+LONGEST = {
+    "max": SHORT_TEXT_MAX,
+    "hours": 8760,
+    "receipt": "1234 5678 9012 3456",
+    "category": "",
+    "reporter": "",
+    "contact": "",
+    "state": "",
+}
+
+
+def _catalog(language: str) -> dict[tuple[str | None, str], str]:
+    with (LOCALES / language / "LC_MESSAGES" / "sms.po").open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    return {(m.context, str(m.id)): str(m.string) for m in catalog if m.id}
+
+
+def _template() -> set[tuple[str | None, str]]:
+    with (LOCALES / "sms.pot").open("rb") as handle:
+        return {(m.context, str(m.id)) for m in read_po(handle) if m.id}
+
+
+def test_the_template_holds_exactly_the_marked_texts() -> None:
+    extracted = {
+        (context, message)
+        for _line, message, _comments, context in extract_from_file(
+            "python",
+            ROOT / "channels" / "sms" / "texts.py",
+            keywords={"pgettext_noop": ((1, "c"), 2)},
+        )
+    }
+    assert extracted == _template()
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+def test_every_text_is_translated_with_the_same_placeholders(language: str) -> None:
+    catalog = _catalog(language)
+    assert set(catalog) == _template()
+    for (context, message), translation in catalog.items():
+        assert translation.strip(), (context, message)
+        assert set(PLACEHOLDER.findall(translation)) == set(PLACEHOLDER.findall(message))
+        if context == t.KEYWORD:
+            forms = translation.split("|")
+            assert all(form.strip() and " " not in form.strip() for form in forms), message
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+def test_keywords_of_a_language_are_distinct_and_english_always_works(language: str) -> None:
+    texts = t.SmsTexts(language)
+    forms = {keyword: set(texts.keyword_forms(keyword)) for keyword in t.KEYWORDS}
+    for first, second in itertools.combinations(t.KEYWORDS, 2):
+        assert not forms[first] & forms[second], (first, second)
+    for keyword in t.KEYWORDS:
+        assert t.is_keyword(keyword.lower(), keyword, [texts])
+        assert t.is_keyword(texts.keyword_name(keyword), keyword, [texts])
+
+
+def _all_texts(texts: t.SmsTexts) -> dict[str, str]:
+    """Every fixed text, with its placeholders at their longest."""
+    longest = {
+        **LONGEST,
+        "state": max((texts.label(label) for label in t.STATUS_LABELS.values()), key=len),
+        "category": max((texts.label(c) for c in t.CATEGORY_LABELS.values()), key=len),
+    }
+    found = {}
+    for name in dir(t):
+        value = getattr(t, name)
+        if name.isupper() and isinstance(value, str) and (t.TEXT, value) in _template():
+            found[name] = texts.text(value, **longest)
+    return found
+
+
+def _menus(texts: t.SmsTexts) -> dict[str, str]:
+    again = texts.label(t.NOT_UNDERSTOOD)
+    menus = {}
+    for name, menu in [
+        ("category", category_menu(texts)),
+        ("reporter", reporter_menu(texts)),
+        ("contact", contact_menu(texts)),
+        ("send", send_menu(texts)),
+    ]:
+        menus[name] = menu.render()
+        menus[f"{name} again"] = menu.render(again)
+    return menus
+
+
+def _replies_after_effects(language: str) -> dict[str, str]:
+    replies = {
+        "receipt": receipt_reply(language, "1234 5678 9012 3456"),
+        "not saved": not_saved_reply(language, rate_limited=False),
+        "rate limited": not_saved_reply(language, rate_limited=True),
+    }
+    for reason in ("invalid", "unknown", "limited"):
+        replies[f"status {reason}"] = status_failure_reply(language, reason=reason)
+    for status in t.STATUS_LABELS:
+        replies[status] = status_reply(language, status, None)
+        replies[f"{status} with message"] = status_reply(language, status, "Merci 🙏 " * 400)
+    return replies
+
+
+def _summaries(language: str) -> dict[str, str]:
+    found = {}
+    for category, reporter, contact, account in itertools.product(
+        t.CATEGORY_LABELS, ("anonymous", "named"), (True, False), ("x", "ü🙂" * NARRATIVE_MAX)
+    ):
+        state = State(Step.CONFIRM, language, category, reporter, contact, "Name", (account,))
+        found[f"summary {category} {reporter} {contact} {len(account)}"] = summary(state)
+    return found
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+def test_every_reply_in_every_language_fits_three_segments(language: str) -> None:
+    texts = t.SmsTexts(language)
+    replies = {
+        **_all_texts(texts),
+        **_menus(texts),
+        **_replies_after_effects(language),
+        **_summaries(language),
+    }
+    assert len(replies) > 60
+    too_long = {name: segment_count(text) for name, text in replies.items()}
+    assert {name: count for name, count in too_long.items() if count > 3} == {}
+
+
+def test_every_language_menu_fits_three_segments() -> None:
+    for size in range(1, len(SHIPPED) + 1):
+        for subset in itertools.combinations(SHIPPED, size):
+            for languages in (subset, subset[::-1]):
+                menu = language_menu(Line("KE", languages))
+                assert segment_count(menu) <= 3, languages
+                assert menu.count("\n") == size
+
+
+def test_the_unknown_number_reply_fits_and_speaks_several_languages() -> None:
+    reply = unknown_number_reply(("en", *SHIPPED))
+    assert segment_count(reply) <= 3
+    assert reply.startswith("Sorry, this number does not take reports.")
+    assert "عذرا" in reply
+    assert "Désolé" in reply
