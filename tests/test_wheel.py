@@ -33,6 +33,7 @@ def test_wheel_ships_data_folders_inside_the_package(wheel: Path) -> None:
     assert "intake/_data/locales/fr/LC_MESSAGES/messages.po" in names
     assert not any(name.startswith(("alembic/", "locales/")) for name in names)
     assert {"crypto/__init__.py", "routing/__init__.py", "channels/__init__.py"} <= names
+    assert {"intake/static/js/envelope.js", "intake/static/vendor/libsodium-sumo.js"} <= names
 
 
 def test_installed_wheel_migrates_a_fresh_database(wheel: Path, tmp_path: Path) -> None:
