@@ -21,9 +21,12 @@ from babel.support import Translations
 
 from intake.paths import data_folder
 
-SHIPPED = ("en", "fr", "es", "ar", "sw", "so")
-RTL = frozenset({"ar"})
+SHIPPED = ("en", "fr", "es", "ar", "sw", "so", "pt", "uk", "ps", "fa", "ha", "bn", "my", "am")
+RTL = frozenset({"ar", "ps", "fa"})
 DEFAULT_LANGUAGE = "en"
+# Where a language's own name differs from Babel's (CLDR's) name for it. `fa` is
+# shipped as Dari, the Persian of Afghanistan, whose speakers call it دری, not فارسی.
+_NATIVE_NAMES = {"fa": "دری"}
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,7 @@ def direction(language: str) -> str:
 
 def language_info(code: str) -> LanguageInfo:
     try:
-        name = Locale.parse(code).get_display_name(code) or code
+        name = _NATIVE_NAMES.get(code) or Locale.parse(code).get_display_name(code) or code
     except (UnknownLocaleError, ValueError):
         name = code
     return LanguageInfo(

@@ -143,17 +143,28 @@ STATUS_LABELS: Mapping[str, str] = {
     "closed": pgettext_noop("sms", "closed"),
 }
 RECEIPT_EXAMPLE = "1234 5678 9012 3456"
-_ARABIC_FOLDS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ة": "ه", "ى": "ي", "ـ": None})
-_WORD = re.compile(r"\w+")
+# Arabic letter variants, and the Persian yeh and keheh of Dari and Pashto keyboards
+# (phones with an Arabic keyboard type ي and ك for them).
+_ARABIC_FOLDS = str.maketrans(
+    {"أ": "ا", "إ": "ا", "آ": "ا", "ة": "ه", "ى": "ي", "ی": "ي", "ک": "ك", "ـ": None}
+)
 _NUMBER = re.compile(r"\s*#?(\d{1,3})\s*[.)]?\s*")  # "2", "2.", "#2", "2)"
 
 
 def normalize(text: str) -> str:
-    """Comparable form of an answer: no case, accents, Arabic letter variants or edge marks."""
+    """Comparable form of an answer: no case, accents, Arabic letter variants or edge marks.
+
+    Words are letters, digits and the vowel signs that belong to them: in Bengali
+    or Burmese a vowel sign is a mark, not a letter, and "না" must not become "ন".
+    """
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     folded = bare.casefold().translate(_ARABIC_FOLDS)
-    return " ".join(_WORD.findall(folded)).replace("_", " ").strip()
+    return " ".join("".join(ch if _in_word(ch) else " " for ch in folded).split())
+
+
+def _in_word(char: str) -> bool:
+    return char.isalnum() or unicodedata.category(char).startswith("M")
 
 
 def language_of(language: str) -> str:

@@ -125,7 +125,8 @@ def test_the_form_renders_in_every_shipped_language(client: TestClient, lang: st
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     page = Page(response.text)
-    assert page.html_attrs() == {"lang": lang, "dir": "rtl" if lang == "ar" else "ltr"}
+    direction = "rtl" if lang in {"ar", "ps", "fa"} else "ltr"
+    assert page.html_attrs() == {"lang": lang, "dir": direction}
     kenya = Locale.parse(lang).territories["KE"]
     assert f'<option value="KE">{kenya}\n' in response.text
     translations = i18n.translations_for(lang)

@@ -9,13 +9,16 @@ command written in the comments of its config (`locales/babel.cfg` for
 
 from __future__ import annotations
 
+import gettext
 import re
 import shlex
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from babel import Locale
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
@@ -184,9 +187,51 @@ def test_negotiate_locale(
 
 
 def test_direction_and_shipped_language_names() -> None:
-    assert [i18n.direction(code) for code in i18n.SHIPPED].count("rtl") == 1
-    assert i18n.direction("ar") == "rtl"
+    rtl = {code for code in i18n.SHIPPED if i18n.direction(code) == "rtl"}
+    assert rtl == {"ar", "ps", "fa"}
     names = {info.code: info.native_name for info in i18n.shipped_languages()}
-    assert names["ar"] == "العربية"
-    assert names["sw"] == "Kiswahili"
-    assert names["fr"] == "Français"
+    assert names == {
+        "en": "English",
+        "fr": "Français",
+        "es": "Español",
+        "ar": "العربية",
+        "sw": "Kiswahili",
+        "so": "Soomaali",
+        "pt": "Português",
+        "uk": "Українська",
+        "ps": "پښتو",
+        "fa": "دری",
+        "ha": "Hausa",
+        "bn": "বাংলা",
+        "my": "မြန်မာ",
+        "am": "አማርኛ",
+    }
+
+
+# The Portuguese catalogs follow the European and African norm (0 takes the plural).
+PLURAL_RULES_OF = {"pt": "pt_PT"}
+
+
+def _groups(numbers: range, form_of: Callable[[int], object]) -> set[frozenset[int]]:
+    found: dict[object, set[int]] = {}
+    for n in numbers:
+        found.setdefault(form_of(n), set()).add(n)
+    return {frozenset(group) for group in found.values()}
+
+
+@pytest.mark.parametrize("language", i18n.SHIPPED)
+def test_babel_knows_every_shipped_language_and_its_plural_rule(language: str) -> None:
+    """Babel has the locale, its direction is ours, and each catalog's Plural-Forms
+    sorts whole numbers exactly as the language's CLDR plural rule does."""
+    locale = Locale.parse(language)
+    assert locale.language == language
+    assert locale.character_order == ("right-to-left" if language in i18n.RTL else "left-to-right")
+    numbers = range(0, 1000)
+    rule = Locale.parse(PLURAL_RULES_OF.get(language, language)).plural_form
+    for domain in DOMAINS:
+        catalog = _read(LOCALES / language / "LC_MESSAGES" / f"{domain}.po", language)
+        header = dict(catalog.mime_headers)["Plural-Forms"]
+        assert header.startswith(f"nplurals={catalog.num_plurals};"), (domain, header)
+        expression = gettext.c2py(catalog.plural_expr)
+        assert {expression(n) for n in numbers} == set(range(catalog.num_plurals)), domain
+        assert _groups(numbers, expression) == _groups(numbers, rule), (domain, header)

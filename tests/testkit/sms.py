@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from channels.sms.models import ProcessedMessage, SmsConversation
+from intake import i18n
 from intake.context import AppContext
 from intake.models import AuditEvent, Case, OutboxEntry
 from intake.routing_tables.store import store_table
@@ -102,10 +103,11 @@ RECEIPT = re.compile(r"\b\d{4} \d{4} \d{4} \d{4}\b")
 
 
 def with_every_language_number(context: AppContext, keyring: Keyring) -> None:
-    """Load a newer routing table with one more number offering all six languages."""
+    """Load a newer routing table with one more number offering every shipped language."""
+    languages = ", ".join(f'"{code}"' for code in i18n.SHIPPED)
     extra = (
         f'\n[[numbers]]\nnumber = "{EVERY_LANGUAGE_NUMBER}"\ncountry = "KE"\n'
-        'languages = ["en", "fr", "es", "ar", "sw", "so"]\n'
+        f"languages = [{languages}]\n"
     )
     with context.sessions() as session, session.begin():
         store_table(session, routing_table_toml(keyring, version="test-2") + extra, loaded_by="t")

@@ -174,3 +174,23 @@ def test_the_unknown_number_reply_fits_and_speaks_several_languages() -> None:
     assert reply.startswith("Sorry, this number does not take reports.")
     assert "عذرا" in reply
     assert "Désolé" in reply
+
+
+@pytest.mark.parametrize(
+    ("typed", "same", "different"),
+    [
+        ("Não", "NAO", "No"),
+        ("না", "না", "নি"),  # Bengali: the vowel sign is part of the word
+        ("ပြီး", "ပြီး", "ပြော"),  # Burmese: "finished" is not "speak"
+        ("မဟုတ်", "မဟုတ်", "ဟုတ်"),
+        ("بلی", "بلي", "بل"),  # Persian and Arabic yeh, as different keyboards type them
+        ("کمک", "كمك", "کم"),  # Persian and Arabic kaf
+        ("  ГОТОВО! ", "готово", "готов"),
+    ],
+)
+def test_normalize_folds_variants_but_keeps_words_apart(
+    typed: str, same: str, different: str
+) -> None:
+    assert t.normalize(typed) == t.normalize(same)
+    assert t.normalize(typed) != t.normalize(different)
+    assert t.normalize(typed)
