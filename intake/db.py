@@ -11,6 +11,11 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from crypto.server_secret import ServerSecret
+
+# `intake.audit.trail.SECRET_INFO`: the key under which sessions carry the server secret.
+AUDIT_SECRET_INFO = "server_secret"  # noqa: S105 - a dictionary key, not a secret
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
@@ -52,8 +57,12 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(
+    engine: Engine, *, secret: ServerSecret | None = None
+) -> sessionmaker[Session]:
+    """Sessions; with `secret` they may extend the keyed audit trail (`Session.info`)."""
+    info = {} if secret is None else {AUDIT_SECRET_INFO: secret}
+    return sessionmaker(engine, expire_on_commit=False, info=info)
 
 
 @contextmanager
