@@ -403,7 +403,7 @@ def test_too_many_reports_from_one_phone_keeps_the_report_for_later(client_with:
     assert found["cases"] == 1
     assert found["sms_conversations"] == 1  # still waiting at the summary
     with context.sessions() as session:
-        assert session.get(ProcessedMessage, sid) is not None
+        assert session.get(ProcessedMessage, sms_store.sid_key(context.secret, sid)) is not None
 
 
 def test_control_characters_and_empty_bodies_still_give_valid_twiml(client: TestClient) -> None:
