@@ -21,6 +21,7 @@ from intake.db import transaction
 from intake.models import (
     AuditEvent,
     Case,
+    OutboxEntry,
     RateCounter,
     utcnow,
 )
@@ -212,3 +213,22 @@ def test_expired_rate_counters_and_sms_state_are_purged(context: AppContext) -> 
             )
         ).all()
         assert [tuple(row) for row in replies] == [(b"\5" * 32, None), (b"\6" * 32, b"x")]
+
+
+def test_sent_outbox_entries_are_purged_after_seven_days(context: AppContext) -> None:
+    now = utcnow()
+    with transaction(context.sessions) as session:
+        rows = {
+            "old sent": OutboxEntry(kind="notify", sent_at=now - timedelta(days=7, minutes=1)),
+            "new sent": OutboxEntry(kind="notify", sent_at=now - timedelta(days=6)),
+            "old failed": OutboxEntry(kind="notify", failed_at=now - timedelta(days=30)),
+            "pending": OutboxEntry(kind="notify", available_at=now + timedelta(days=1)),
+        }
+        session.add_all(rows.values())
+        session.flush()
+        ids = {name: row.id for name, row in rows.items()}
+    Worker(context, clock=Clock(now), handlers={}).run_once()
+    with context.sessions() as session:
+        left = set(session.scalars(select(OutboxEntry.id)).all())
+    assert ids["old sent"] not in left
+    assert {ids["new sent"], ids["old failed"], ids["pending"]} <= left
