@@ -73,8 +73,11 @@ def head_line(engine: Engine, secret: ServerSecret) -> str:
 
 def _with_engine(work: Callable[[Engine, ServerSecret], T]) -> T:
     settings = load_settings()
+    path = settings.resolved_secret_file
+    if not path.exists():  # a new secret would make every keyed entry look changed
+        raise UserError(f"secret file {path} is missing: keyed audit entries need it")
     try:
-        secret = load_or_create(settings.resolved_secret_file)
+        secret = load_or_create(path)
     except SecretFileError as exc:
         raise UserError(str(exc)) from None
     apply_migrations(settings.resolved_database_url)

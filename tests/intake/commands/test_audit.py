@@ -284,3 +284,12 @@ def test_legacy_unkeyed_entries_still_verify(app: FastAPI, trail: list[str], ver
     code, line = verify()
     assert code == 1
     assert f"entry {last}:" in line
+
+
+def test_without_the_secret_file_verify_says_so(
+    trail: list[str], settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings.resolved_secret_file.rename(settings.resolved_secret_file.with_suffix(".away"))
+    assert main(["audit", "verify"]) == 1
+    assert "keyed audit entries need it" in capsys.readouterr().err
+    assert not settings.resolved_secret_file.exists()  # and no new secret was made
