@@ -191,6 +191,12 @@ def test_a_case_is_received_at_the_whole_minute(
     assert accepted.due_at == case.due_at
     rule_hours = (case.due_at - case.received_at).total_seconds() / 3600
     assert rule_hours == int(rule_hours) > 0
+    with context.sessions() as session:
+        alerts = session.scalars(select(OutboxEntry)).all()
+    assert alerts  # the recipients' content-free alerts, which name the case
+    for alert in alerts:
+        assert (alert.created_at.second, alert.created_at.microsecond) == (0, 0)
+        assert (alert.available_at.second, alert.available_at.microsecond) == (0, 0)
     (record,) = [r for r in caplog.records if r.getMessage() == "report accepted"]
     assert not hasattr(record, "case_ref")
     assert accepted.case_ref not in caplog.text
