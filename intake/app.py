@@ -20,7 +20,7 @@ from intake.context import (
     ensure_receipt_salt,
     receipt_cost_from,
 )
-from intake.db import make_engine, make_sessionmaker
+from intake.db import make_engine, make_sessionmaker, private_dir
 from intake.errors import install_error_handlers
 from intake.followup.api import router as followup_router
 from intake.http.health import router as health_router
@@ -48,13 +48,15 @@ def build_context(
     receipt_cost: KdfCost | None = None,
 ) -> AppContext:
     """Open the database and load the secret; shared by the server and the CLI."""
+    private_dir(settings.data_dir)
+    secret = load_or_create(settings.resolved_secret_file)
     engine = make_engine(settings.resolved_database_url)
-    sessions = make_sessionmaker(engine)
+    sessions = make_sessionmaker(engine, secret=secret)
     return AppContext(
         settings=settings,
         engine=engine,
         sessions=sessions,
-        secret=load_or_create(settings.resolved_secret_file),
+        secret=secret,
         receipt_cost=receipt_cost or receipt_cost_from(settings),
         receipt_salt=ensure_receipt_salt(sessions),
         kdf=KdfPool(settings.kdf_concurrency),

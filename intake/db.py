@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from crypto.server_secret import ServerSecret
+
+# `intake.audit.trail.SECRET_INFO`: the key under which sessions carry the server secret.
+PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+AUDIT_SECRET_INFO = "server_secret"  # noqa: S105 - a dictionary key, not a secret
 
 
 def is_sqlite(url: str) -> bool:
@@ -29,10 +38,36 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
+def private_dir(path: Path) -> None:
+    """Create a folder (and its missing parents) readable by this user only (0700)."""
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+
+
+def private_sqlite_files(database: Path) -> None:
+    """The database, its -wal and -shm: 0600, narrowed when wider (SPEC 15).
+
+    SQLite creates -wal and -shm with the database file's mode, so a 0600
+    database keeps them 0600; an older or copied file set is narrowed here.
+    A new database file is created 0600 before SQLite opens it.
+    """
+    private_dir(database.parent)
+    with suppress(FileExistsError):
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    for path in (database, *(database.with_name(database.name + s) for s in SQLITE_SIDE_FILES)):
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+            if mode & ~PRIVATE_FILE:
+                path.chmod(mode & PRIVATE_FILE)
+        except FileNotFoundError:
+            continue
+
+
 def _sqlite_engine(url: str) -> Engine:
     database = make_url(url).database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    on_disk = None
+    if database and database != ":memory:" and not database.startswith("file:"):
+        on_disk = Path(database)
+        private_sqlite_files(on_disk)
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
@@ -43,7 +78,11 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # Deleted rows (a purged reply, an expired draft) are overwritten, not left in free pages.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
+        if on_disk is not None:
+            private_sqlite_files(on_disk)  # -wal and -shm now exist
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
@@ -52,8 +91,12 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(
+    engine: Engine, *, secret: ServerSecret | None = None
+) -> sessionmaker[Session]:
+    """Sessions; with `secret` they may extend the keyed audit trail (`Session.info`)."""
+    info = {} if secret is None else {AUDIT_SECRET_INFO: secret}
+    return sessionmaker(engine, expire_on_commit=False, info=info)
 
 
 @contextmanager

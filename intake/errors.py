@@ -36,6 +36,12 @@ class IntakeError(Exception):
         return f"/problems/{self.slug}"
 
 
+class BadRequest(IntakeError):
+    """A request malformed beyond its fields' values (a repeated parameter, a bad id)."""
+
+    status, title, slug = 400, "Bad request", "bad-request"
+
+
 class InvalidInput(IntakeError):
     status, title, slug = 422, "Invalid input", "invalid-input"
 

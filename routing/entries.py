@@ -156,6 +156,12 @@ class Escrow(_Entry):
     public_keys: tuple[PublicKey, ...]
 
 
+class Audit(_Entry):
+    """Where the worker sends the audit trail's head daily (content-free, optional)."""
+
+    notify: tuple[Annotated[str, PlainValidator(_uri)], ...] = ()
+
+
 class FocalPoint(_Entry):
     """An agency's PSEA focal point: who may read the cases routed to it."""
 

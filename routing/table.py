@@ -25,11 +25,21 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 from crypto.envelope import kid_of
 from routing import checks
 from routing.demo import DEMO_FOCAL_POINT_IDS, demo_table_text
-from routing.entries import MAX_DEADLINE_HOURS, Escrow, FocalPoint, Number, Rule, Text, shown
+from routing.entries import (
+    MAX_DEADLINE_HOURS,
+    Audit,
+    Escrow,
+    FocalPoint,
+    Number,
+    Rule,
+    Text,
+    shown,
+)
 from routing.index import RuleIndex
 
 __all__ = [
     "DEMO_FOCAL_POINT_IDS",
+    "Audit",
     "CheckResult",
     "Escrow",
     "FocalPoint",
@@ -44,7 +54,7 @@ __all__ = [
 ]
 
 SECTIONS = ("focal_points", "numbers", "rules")
-TOP_LEVEL = frozenset({"version", "escrow", *SECTIONS})
+TOP_LEVEL = frozenset({"version", "escrow", "audit", *SECTIONS})
 MAX_VERSION_LENGTH = 100
 
 # Our wording for pydantic's built-in error types; our own validators
@@ -92,6 +102,7 @@ class RoutingTable(BaseModel):
 
     version: Annotated[Text, Field(max_length=MAX_VERSION_LENGTH)]
     escrow: Escrow | None = None
+    audit: Audit | None = None
     focal_points: tuple[FocalPoint, ...] = ()
     numbers: tuple[Number, ...] = ()
     rules: tuple[Rule, ...] = ()
@@ -226,7 +237,7 @@ def _strings(raw: Sequence[tuple[int, dict[str, Any]]], key: str) -> list[tuple[
     return [(position, item[key]) for position, item in raw if isinstance(item.get(key), str)]
 
 
-def _header(doc: Mapping[str, Any]) -> tuple[str, Escrow | None, list[str]]:
+def _header(doc: Mapping[str, Any]) -> tuple[str, Escrow | None, Audit | None, list[str]]:
     problems = [f"unknown top-level field {shown(key)}" for key in doc if key not in TOP_LEVEL]
     version = doc.get("version")
     if version is None:
@@ -241,7 +252,11 @@ def _header(doc: Mapping[str, Any]) -> tuple[str, Escrow | None, list[str]]:
     if "escrow" in doc:
         escrow, found = _validate(Escrow, "escrow", doc["escrow"])
         problems += found
-    return version if isinstance(version, str) else "", escrow, problems
+    audit = None
+    if "audit" in doc:
+        audit, found = _validate(Audit, "audit", doc["audit"])
+        problems += found
+    return version if isinstance(version, str) else "", escrow, audit, problems
 
 
 def _parse(text: str) -> tuple[dict[str, Any] | None, str]:
@@ -258,7 +273,7 @@ def check_table_text(text: str) -> CheckResult:
     doc, problem = _parse(text)
     if doc is None:
         return CheckResult(None, [problem], [])
-    version, escrow, problems = _header(doc)
+    version, escrow, audit, problems = _header(doc)
     raw: dict[str, list[tuple[int, dict[str, Any]]]] = {}
     for name in SECTIONS:
         raw[name], found = _section(doc, name)
@@ -274,6 +289,7 @@ def check_table_text(text: str) -> CheckResult:
     table = RoutingTable.model_construct(  # already checked above: do not check twice
         version=version,
         escrow=escrow,
+        audit=audit,
         focal_points=tuple(fp for _, fp in focal_points),
         numbers=tuple(number for _, number in numbers),
         rules=tuple(rule for _, rule in rules),

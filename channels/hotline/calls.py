@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from channels.hotline.models import HotlineCall
 from intake.context import AppContext
+from intake.models import utcnow
 from intake.reports.submission import Accepted, OnStored
 
 CALL_ID_PURPOSE = "call-id"
@@ -30,6 +31,8 @@ def record(digest: bytes) -> OnStored:
     """The `on_stored` hook that stores the call id with its case."""
 
     def add(session: Session, accepted: Accepted) -> None:
-        session.add(HotlineCall(call_id_hash=digest, case_id=accepted.case_id))
+        # To the minute, like the case's received_at: the row names the case.
+        minute = utcnow().replace(second=0, microsecond=0)
+        session.add(HotlineCall(call_id_hash=digest, case_id=accepted.case_id, imported_at=minute))
 
     return add

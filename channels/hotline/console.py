@@ -1,6 +1,7 @@
 """The operator console: sign in, enter a call, read the receipt out, next call.
 
-Plain HTML forms, complete without JavaScript. The session is the staff
+Plain HTML forms, complete without JavaScript. The receipt is shown only when
+the operator asks for it, once (`channels.hotline.reveal`). The session is the staff
 bearer token in an HttpOnly, SameSite=Strict cookie scoped to /hotline
 (Secure over https); every POST also carries the double-submit CSRF token of
 the public forms. Nothing here reads a case back: after the receipt page, the
@@ -20,6 +21,7 @@ from pydantic import ValidationError
 from sqlalchemy import update
 
 from channels.hotline.calls import call_id_hash, is_recorded, record
+from channels.hotline.reveal import TICKET_FIELD, new_ticket, reveal_once
 from channels.hotline.schemas import HotlineReportIn, to_submission
 from intake import i18n
 from intake.context import AppContext
@@ -206,8 +208,13 @@ def _submit_call(
             return _already_saved(request, context, language)  # a double click, sent at once
         errors = _problem("unavailable", language)
         return _call_page(request, context, language, staff, form=form, errors=errors, status=503)
-    groups = accepted.receipt.split(" ")
-    return render_page(request, context, "hotline/receipt.html", language, groups=groups)
+    if digest is None:  # a form without its one-time id (not ours): nothing to mark shown
+        groups = accepted.receipt.split(" ")
+        return render_page(request, context, "hotline/receipt.html", language, groups=groups)
+    ticket = new_ticket(
+        context, receipt=accepted.receipt, call=digest, operator=staff.username, now=utcnow()
+    )
+    return render_page(request, context, "hotline/receipt.html", language, ticket=ticket)
 
 
 def _form_call_id(context: AppContext, form: Mapping[str, str]) -> bytes | None:
@@ -217,8 +224,20 @@ def _form_call_id(context: AppContext, form: Mapping[str, str]) -> bytes | None:
 
 
 def _already_saved(request: Request, context: AppContext, language: str) -> HTMLResponse:
-    """The receipt was shown once, when the call was saved; it exists nowhere since."""
+    """The receipt was offered once, when the call was saved; it exists nowhere since."""
     return render_page(request, context, "hotline/receipt.html", language, status=409, groups=None)
+
+
+def _show_receipt(
+    request: Request, context: AppContext, language: str, staff: Staff, form: Mapping[str, str]
+) -> HTMLResponse:
+    receipt = reveal_once(context, form.get(TICKET_FIELD, "")[:4096], operator=staff.username)
+    if receipt is None:
+        return render_page(
+            request, context, "hotline/receipt.html", language, status=410, gone=True
+        )
+    groups = receipt.split(" ")
+    return render_page(request, context, "hotline/receipt.html", language, groups=groups)
 
 
 # --- routes --------------------------------------------------------------------------------
@@ -296,6 +315,23 @@ def call_form(request: Request, context: Context) -> Response:
     if staff.role != OPERATOR:
         return _forbidden_page(request, context, language)
     return _call_page(request, context, language, staff)
+
+
+@router.post("/hotline/receipt", response_class=HTMLResponse)
+def receipt_shown(request: Request, context: Context, form: FormFields) -> Response:
+    """The digits, once, when the operator asks (the button on the saved page)."""
+    language = display_language(request, context)
+    staff = _session(request, context)
+    if staff is None:
+        return _redirect("/hotline/login", language)
+    if staff.role != OPERATOR:
+        return _forbidden_page(request, context, language)
+    if not csrf_passed(request, context, form):  # the ticket is not used up: offer it again
+        ticket = form.get(TICKET_FIELD, "")[:4096]
+        return render_page(
+            request, context, "hotline/receipt.html", language, status=400, ticket=ticket
+        )
+    return _show_receipt(request, context, language, staff, form)
 
 
 @router.post("/hotline", response_class=HTMLResponse)

@@ -18,3 +18,5 @@ class HotlineCall(Base):
     call_id_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A console call: when its receipt was shown (once, on the operator's request).
+    receipt_shown_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

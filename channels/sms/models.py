@@ -28,15 +28,19 @@ class SmsConversation(Base):
 
 
 class ProcessedMessage(Base):
-    """One row per Twilio MessageSid: the unique key makes processing exactly-once."""
+    """One row per Twilio MessageSid: the unique key makes processing exactly-once.
+
+    Keyed by a keyed hash of the MessageSid, never the SID (SPEC 15), and not
+    linked to the case it made: the sealed reply goes after 15 minutes, the
+    row (a hash and a minute) after 7 days.
+    """
 
     __tablename__ = "processed_messages"
 
-    message_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sid_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     reply_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     reply_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    case_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class SmsReplyRoute(Base):

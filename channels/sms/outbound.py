@@ -93,10 +93,15 @@ class TwilioKinds:
         call_twilio(lambda: messages.create(to=to, from_=sender, body=body))
 
     def redact(self, payload: Mapping[str, Any]) -> None:
-        """Payload {message_sid}: delete the message (and so its body) at Twilio; 404 = gone."""
+        """Payload {message_sid_sealed} (b64 of the draft-sealed SID; {message_sid} from
+        before SPEC 15 too): delete the message (and so its body) at Twilio; 404 = gone."""
         if not self._settings.twilio_delete_bodies:
             return  # turned off after the entry was queued: nothing to do
-        sid = text_field(payload, "message_sid")
+        if "message_sid_sealed" in payload:
+            sealed = _open_sealed(self._secret, text_field(payload, "message_sid_sealed"))
+            sid = sealed.decode("ascii", errors="replace")
+        else:
+            sid = text_field(payload, "message_sid")
         if not _MESSAGE_SID.match(sid):
             raise DeliveryError("bad_payload", permanent=True)
         message = self._twilio().messages(sid)

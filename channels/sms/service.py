@@ -40,6 +40,8 @@ from channels.sms.conversation import (
 )
 from channels.sms.outbound import REDACT_KIND
 from channels.sms.texts import language_of
+from crypto.envelope import b64e
+from crypto.secretbox import seal_draft
 from intake import i18n, ratelimit
 from intake.context import AppContext
 from intake.db import transaction
@@ -148,14 +150,23 @@ def _finish(
     inbound: Inbound,
     replies: tuple[str, ...],
     now: datetime,
-    *,
-    case_id: int | None = None,
 ) -> None:
-    """Mark the delivery processed (sealed replies) and have its body deleted at Twilio."""
+    """Mark the delivery processed (sealed replies) and have its body deleted at Twilio.
+
+    The deletion's outbox entry carries the SID sealed with the draft key and is
+    deduplicated on the SID's keyed hash: the SID is nowhere in clear.
+    """
     sid = inbound.message_sid
-    sms_store.record_processed(session, context.secret, sid, replies, now, case_id=case_id)
+    sms_store.record_processed(session, context.secret, sid, replies, now)
     if context.settings.twilio_delete_bodies:
-        enqueue(session, REDACT_KIND, {"message_sid": sid}, dedupe_key=f"{REDACT_KIND}:{sid}")
+        sealed = b64e(seal_draft(context.secret, sid.encode("ascii")))
+        digest = sms_store.sid_key(context.secret, sid).hex()
+        enqueue(
+            session,
+            REDACT_KIND,
+            {"message_sid_sealed": sealed},
+            dedupe_key=f"{REDACT_KIND}:{digest}",
+        )
 
 
 def _record_only(
@@ -215,7 +226,7 @@ def _submit(
             raise _Changed
         reply = (receipt_reply(state.language, accepted.receipt),)
         session.delete(row)
-        _finish(context, session, inbound, reply, now, case_id=accepted.case_id)
+        _finish(context, session, inbound, reply, now)
         if state.contact_me:
             sms_store.keep_reply_route(
                 session,

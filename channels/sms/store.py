@@ -3,9 +3,12 @@
 A conversation row is keyed by a keyed hash of the sender's address, never
 the address. Its clear columns hold only choices (step, language, category,
 reporter type, consent); what the reporter wrote (the account, the name) is
-sealed with the server's draft key. Replies to processed messages are sealed
-the same way and kept for `REPLY_KEPT`, so a redelivery gets the same answer.
-Functions take the caller's session and only flush: the caller commits.
+sealed with the server's draft key. A processed message is a keyed hash of
+its MessageSid, never the SID (SPEC 15). Its reply is sealed the same way and
+kept for `REPLY_KEPT` (15 minutes), so a redelivery gets the same answer; a
+later one gets an empty answer and changes nothing while the hash is kept
+(`PROCESSED_KEPT`, 7 days). Functions take the caller's session and only
+flush: the caller commits.
 """
 
 from __future__ import annotations
@@ -25,12 +28,19 @@ from crypto.server_secret import ServerSecret
 
 log = logging.getLogger("channels.sms")
 SENDER_PURPOSE = "sms-sender"
-REPLY_KEPT = timedelta(days=7)
+SID_PURPOSE = "sms-message-sid"
+REPLY_KEPT = timedelta(minutes=15)
+PROCESSED_KEPT = timedelta(days=7)
 
 
 def sender_key(secret: ServerSecret, address: str) -> bytes:
     """The conversation key of a sender address (`+2547...` or `whatsapp:+2547...`)."""
     return secret.keyed_hash(SENDER_PURPOSE, address.encode("utf-8"))
+
+
+def sid_key(secret: ServerSecret, message_sid: str) -> bytes:
+    """What is stored of a MessageSid: its keyed hash."""
+    return secret.keyed_hash(SID_PURPOSE, message_sid.encode("ascii"))
 
 
 def lock_conversation(session: Session, key: bytes) -> SmsConversation | None:
@@ -113,7 +123,7 @@ def processed_replies(
     session: Session, secret: ServerSecret, message_sid: str, now: datetime
 ) -> tuple[str, ...] | None:
     """The replies given to `message_sid` (empty once expired); None when never processed."""
-    row = session.get(ProcessedMessage, message_sid)
+    row = session.get(ProcessedMessage, sid_key(secret, message_sid))
     if row is None:
         return None
     if row.reply_sealed is None or (row.reply_expires_at and row.reply_expires_at <= now):
@@ -132,30 +142,35 @@ def record_processed(
     message_sid: str,
     replies: tuple[str, ...],
     now: datetime,
-    *,
-    case_id: int | None = None,
 ) -> None:
-    """Mark `message_sid` processed with its sealed replies; a second insert fails on the key."""
+    """Mark `message_sid` processed with its sealed replies; a second insert fails on the key.
+
+    No case is named: the MessageSid-to-case link is not kept. The minute is.
+    """
     sealed = seal_draft(secret, json.dumps(list(replies), ensure_ascii=False).encode("utf-8"))
     session.add(
         ProcessedMessage(
-            message_sid=message_sid,
-            received_at=now,
+            sid_hash=sid_key(secret, message_sid),
+            received_at=now.replace(second=0, microsecond=0),
             reply_sealed=sealed,
             reply_expires_at=now + REPLY_KEPT,
-            case_id=case_id,
         )
     )
     session.flush()
 
 
 def purge_expired_conversations(session: Session, now: datetime) -> int:
-    """Rows changed: idle conversations deleted, stored replies past their time dropped.
+    """Rows changed: idle conversations deleted, stored replies past their time dropped,
+    processed-message hashes past `PROCESSED_KEPT` deleted.
 
     The worker calls this on every pass; conversations are also deleted lazily
     when their sender writes again.
     """
-    return delete_expired_conversations(session, now) + purge_expired_replies(session, now)
+    return (
+        delete_expired_conversations(session, now)
+        + purge_expired_replies(session, now)
+        + purge_processed(session, now)
+    )
 
 
 def delete_expired_conversations(
@@ -170,12 +185,19 @@ def delete_expired_conversations(
 
 
 def purge_expired_replies(session: Session, now: datetime) -> int:
-    """Drop stored replies past their time; the MessageSid rows stay, so duplicates stay idle."""
+    """Drop stored replies past their time; the hash rows stay, so duplicates stay idle."""
     statement = (
         update(ProcessedMessage)
         .where(ProcessedMessage.reply_expires_at <= now)
         .values(reply_sealed=None, reply_expires_at=None)
     )
+    count: int = session.execute(statement).rowcount  # type: ignore[attr-defined]
+    return count
+
+
+def purge_processed(session: Session, now: datetime) -> int:
+    """Forget processed messages after `PROCESSED_KEPT`: Twilio redelivers within minutes."""
+    statement = delete(ProcessedMessage).where(ProcessedMessage.received_at <= now - PROCESSED_KEPT)
     count: int = session.execute(statement).rowcount  # type: ignore[attr-defined]
     return count
 

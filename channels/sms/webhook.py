@@ -4,13 +4,23 @@ Everything Twilio-specific stays here: the `X-Twilio-Signature` check over
 the URL Twilio signed (rebuilt from INTAKE_PUBLIC_URL, so it works behind a
 proxy), the form's field names, and the TwiML reply. A request without a
 valid signature is refused before anything is read into the database or a
-log. Of Twilio's fields only MessageSid, From, To and Body are used; the
-location fields (FromCity, FromCountry, ToZip, ...) are never read, and From
-goes nowhere in clear. WhatsApp (`whatsapp:+...`) arrives the same way.
+log. Of Twilio's fields only MessageSid, AccountSid, From, To and Body are
+used; the location fields (FromCity, FromCountry, ToZip, ...) are never read,
+and From goes nowhere in clear. WhatsApp (`whatsapp:+...`) arrives the same way.
+
+Twilio's signature covers the parameters as one string of names and values
+run together, so a signed request can be re-split into other parameters that
+sign the same (`MessageSid=SM…` + `NumMedia=0` becomes one longer MessageSid,
+a new id that would slip past exactly-once; `Body=aBodyb` becomes two Bodies).
+SPEC 15 closes that: MessageSid is exactly `SM`/`MM` and 32 lower-case hex
+digits, AccountSid is ours when INTAKE_TWILIO_ACCOUNT_SID is set, and no
+parameter may repeat; anything else is 400 with nothing stored.
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Iterable
 from typing import Annotated
 
@@ -22,7 +32,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from channels.sms.segments import fit
 from channels.sms.service import Inbound, handle
-from intake.errors import Forbidden, InvalidInput, NotFound, problem_doc
+from intake.errors import BadRequest, Forbidden, InvalidInput, NotFound, problem_doc
 from intake.http.deps import Context, get_context
 from intake.settings import Settings
 
@@ -32,7 +42,7 @@ TWIML = "application/xml"
 # Twilio sends about 20 fields, up to 40 with media; a body is at most 1,600 characters.
 MAX_FIELDS = 100
 MAX_FIELD_BYTES = 64 * 1024
-MAX_SID_LENGTH = 64
+MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-f]{32}")
 
 router = APIRouter(tags=["sms"])
 
@@ -57,7 +67,19 @@ async def signed_form(request: Request) -> FormData:
     validator = RequestValidator(settings.twilio_auth_token.get_secret_value())
     if not validator.validate(signed_url(settings, request), form, signature):
         raise Forbidden("The request signature is not valid.")
+    refuse_resplit(form, account_sid=settings.twilio_account_sid)
     return form
+
+
+def refuse_resplit(form: FormData, *, account_sid: str | None) -> None:
+    """400 for a signed form whose parameters could have been re-split (see above)."""
+    names = Counter(name for name, _value in form.multi_items())
+    if any(count > 1 for count in names.values()):
+        raise BadRequest("A parameter of the webhook is repeated.")
+    if not MESSAGE_SID.fullmatch(_field(form, "MessageSid")):
+        raise BadRequest("MessageSid is not a Twilio message id.")
+    if account_sid is not None and _field(form, "AccountSid") != account_sid:
+        raise BadRequest("AccountSid is not this service's Twilio account.")
 
 
 TwilioForm = Annotated[FormData, Depends(signed_form)]
@@ -69,6 +91,7 @@ TwilioForm = Annotated[FormData, Depends(signed_form)]
     summary="Twilio messaging webhook (form-encoded, signed) answered with TwiML",
     responses={
         200: {"content": {TWIML: {}}, "description": "TwiML with the replies"},
+        400: problem_doc("A repeated parameter, a malformed MessageSid or another AccountSid"),
         403: problem_doc("Missing or wrong signature"),
         404: problem_doc("SMS is not configured"),
     },
@@ -79,10 +102,10 @@ def twilio_webhook(form: TwilioForm, context: Context) -> Response:
 
 
 def inbound_from(form: FormData) -> Inbound:
-    sid = _field(form, "MessageSid") or _field(form, "SmsSid")
+    sid = _field(form, "MessageSid")  # checked by `refuse_resplit`
     sender, receiver = _field(form, "From"), _field(form, "To")
-    if not sid or len(sid) > MAX_SID_LENGTH or not sender or not receiver:
-        raise InvalidInput("The webhook needs MessageSid, From and To.")
+    if not sender or not receiver:
+        raise InvalidInput("The webhook needs From and To.")
     return Inbound(message_sid=sid, sender=sender, receiver=receiver, text=_field(form, "Body"))
 
 

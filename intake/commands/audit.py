@@ -1,49 +1,104 @@
-"""`intake audit verify`: the hash chain, then every case's envelope against it."""
+"""`intake audit verify [--head SEQ:HASH]` and `intake audit head`.
+
+`verify` checks the keyed hash chain, then every case's envelope against it;
+with `--head` also that a head kept outside the database is still there,
+unchanged (a cut-off or rebuilt trail). `head` prints the newest entry as one
+JSON line to keep elsewhere (the worker also mails it daily to `[audit] notify`).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import re
+from collections.abc import Callable
+from datetime import UTC
+from typing import TypeVar
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
+from crypto.server_secret import SecretFileError, ServerSecret, load_or_create
 from intake.audit import trail as audit
 from intake.audit.integrity import verify_envelopes
 from intake.commands.base import Subparsers, UserError, load_settings, out
 from intake.commands.db import apply_migrations
-from intake.db import make_engine
+from intake.db import make_engine, make_sessionmaker
 from intake.models import AuditEvent
+
+T = TypeVar("T")
+_HEAD = re.compile(r"([0-9]{1,18}):([0-9a-f]{64})")
 
 
 def register(subcommands: Subparsers) -> None:
     parser = subcommands.add_parser("audit", help="the audit trail")
     actions = parser.add_subparsers(dest="audit_command", required=True)
     verify = actions.add_parser("verify", help="check the hash chain and the case envelopes")
+    verify.add_argument(
+        "--head", metavar="SEQ:HASH", help="a head printed earlier by `intake audit head`"
+    )
     verify.set_defaults(handler=run_verify)
+    head = actions.add_parser("head", help="print the newest entry to keep outside the database")
+    head.set_defaults(handler=run_head)
+
+
+def parse_head(text: str) -> tuple[int, str]:
+    match = _HEAD.fullmatch(text.strip())
+    if match is None:
+        raise UserError("--head must be SEQ:HASH as printed by `intake audit head`")
+    return int(match.group(1)), match.group(2)
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    apply_migrations(settings.resolved_database_url)
-    engine = make_engine(settings.resolved_database_url)
-    try:
-        count = check(engine)
-    except SQLAlchemyError as exc:
-        raise UserError(f"cannot read the audit trail: {type(exc).__name__}") from None
-    finally:
-        engine.dispose()
+    expected = parse_head(args.head) if args.head is not None else None
+    count = _with_engine(lambda engine, secret: check(engine, secret, head=expected))
     out(f"audit trail intact ({count} entries)")
     return 0
 
 
-def check(engine: Engine) -> int:
+def run_head(args: argparse.Namespace) -> int:
+    line = _with_engine(head_line)
+    out(line)
+    return 0
+
+
+def head_line(engine: Engine, secret: ServerSecret) -> str:
+    with make_sessionmaker(engine, secret=secret)() as session:
+        newest = audit.head(session)
+    if newest is None:
+        raise UserError("the audit trail is empty")
+    at = newest.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return json.dumps({"seq": newest.seq, "hash": newest.hash, "at": at}, separators=(",", ":"))
+
+
+def _with_engine(work: Callable[[Engine, ServerSecret], T]) -> T:
+    settings = load_settings()
+    path = settings.resolved_secret_file
+    if not path.exists():  # a new secret would make every keyed entry look changed
+        raise UserError(f"secret file {path} is missing: keyed audit entries need it")
+    try:
+        secret = load_or_create(path)
+    except SecretFileError as exc:
+        raise UserError(str(exc)) from None
+    apply_migrations(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        return work(engine, secret)
+    except SQLAlchemyError as exc:
+        raise UserError(f"cannot read the audit trail: {type(exc).__name__}") from None
+    finally:
+        engine.dispose()
+
+
+def check(engine: Engine, secret: ServerSecret, *, head: tuple[int, str] | None = None) -> int:
     """The number of entries when all is whole; UserError naming the first break."""
     if engine.dialect.name == "postgresql":
         # One snapshot for both scans: a case written between them is no false alarm.
         engine = engine.execution_options(isolation_level="REPEATABLE READ")
-    with Session(engine) as session:
+    with make_sessionmaker(engine, secret=secret)() as session:
         broken = audit.verify(session)
+        if broken is None and head is not None:
+            broken = audit.check_head(session, seq=head[0], digest=head[1])
         if broken is not None:
             raise UserError(f"audit trail broken at entry {broken.entry_id}: {broken.reason}")
         mismatch = verify_envelopes(session)

@@ -6,8 +6,9 @@ import argparse
 import getpass
 from pathlib import Path
 
+from crypto.server_secret import SecretFileError, load_or_create
 from intake.audit import trail as audit
-from intake.commands.base import Subparsers, err, load_settings, out, read_text_file
+from intake.commands.base import Subparsers, UserError, err, load_settings, out, read_text_file
 from intake.commands.db import apply_migrations
 from intake.db import make_engine, make_sessionmaker, transaction
 from intake.routing_tables.store import store_table
@@ -47,11 +48,15 @@ def run_check(args: argparse.Namespace) -> int:
 def run_load(args: argparse.Namespace) -> int:
     text = _checked(args.file)
     settings = load_settings()
+    try:
+        secret = load_or_create(settings.resolved_secret_file)
+    except SecretFileError as exc:
+        raise UserError(str(exc)) from None
     apply_migrations(settings.resolved_database_url)
     engine = make_engine(settings.resolved_database_url)
     actor = f"cli:{getpass.getuser()}"
     try:
-        with transaction(make_sessionmaker(engine)) as session:
+        with transaction(make_sessionmaker(engine, secret=secret)) as session:
             row = store_table(session, text, loaded_by="intake routing load")
             audit.append(
                 session,

@@ -1,4 +1,4 @@
-"""`intake users add|revoke|totp`: staff accounts, straight in the database.
+"""`intake users add|revoke|password|totp`: staff accounts, straight in the database.
 
 They work while servers run: servers read accounts and tokens on every
 request, so a revocation applies to every request that starts afterwards.
@@ -22,7 +22,14 @@ from intake.commands.contexts import open_context
 from intake.context import AppContext
 from intake.db import transaction
 from intake.models.staff import ROLES
-from intake.staff.service import AccountError, NewAccount, add_user, enrol_totp, revoke_tokens
+from intake.staff.service import (
+    AccountError,
+    NewAccount,
+    add_user,
+    enrol_totp,
+    revoke_tokens,
+    set_password,
+)
 from routing.table import RoutingTable
 
 
@@ -39,6 +46,12 @@ def register(subcommands: Subparsers) -> None:
     revoke = actions.add_parser("revoke", help="revoke every token of an account")
     revoke.add_argument("--username", required=True)
     revoke.set_defaults(handler=run_revoke)
+    password = actions.add_parser(
+        "password", help="set a new password and end every token of an account"
+    )
+    password.add_argument("--username", required=True)
+    password.add_argument("--password-file", required=True, type=Path)
+    password.set_defaults(handler=run_password)
     totp = actions.add_parser("totp", help="enrol an account in TOTP; prints the otpauth URI")
     totp.add_argument("--username", required=True)
     totp.add_argument("--replace", action="store_true", help="enrol again with a new secret")
@@ -67,6 +80,17 @@ def run_revoke(args: argparse.Namespace) -> int:
     with staff_session() as (_context, session):
         count = revoke_tokens(session, username=args.username, actor=cli_actor())
     out(f"revoked {count} token{'' if count == 1 else 's'} of {args.username}")
+    return 0
+
+
+def run_password(args: argparse.Namespace, *, cost: KdfCost = STAFF_PASSWORD_COST) -> int:
+    """`cost` is for tests only; the command line always uses the default."""
+    password = read_secret_file(args.password_file, what="password file")
+    with staff_session() as (_context, session):
+        count = set_password(
+            session, username=args.username, password=password, cost=cost, actor=cli_actor()
+        )
+    out(f"new password set for {args.username}; ended {count} token{'' if count == 1 else 's'}")
     return 0
 
 

@@ -1,4 +1,8 @@
-"""The append-only audit trail; each entry's hash covers the previous one."""
+"""The append-only audit trail; each entry's hash covers the previous one.
+
+`hash_version` 1: plain SHA-256 (entries written before SPEC 15, kept as they
+were); 2: keyed BLAKE2b with a sub-key of the server secret (every new entry).
+"""
 
 from __future__ import annotations
 
@@ -22,3 +26,4 @@ class AuditEvent(Base):
     detail: Mapped[str] = mapped_column(Text, default="{}")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash_version: Mapped[int] = mapped_column(Integer, default=2)

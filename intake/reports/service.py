@@ -4,6 +4,11 @@ validate (the caller hands a `ReportIn`) -> decide the route -> receipt KDF ->
 seal -> one transaction (case, recipients, routed event, audit entry, outbox)
 -> commit -> only then the receipt goes back. Plaintext lives only in this
 request's memory.
+
+Times: a case is received at the whole minute (SPEC 15) and every time stored
+with it (routed event, recipients, due_at) follows from that minute, so the
+database does not date a report to the second for whoever can match it
+against a network or Twilio log. The "report accepted" log line names no case.
 """
 
 from __future__ import annotations
@@ -55,9 +60,14 @@ def submit(context: AppContext, submission: Submission) -> Accepted:
             case = _store(context, submission, active, decision, keys, now, receipt)
         except IntegrityError:
             continue  # a receipt or case_ref collision: astronomically rare; draw again
-        log.info("report accepted", extra={"case_ref": case.case_ref, "channel": case.channel})
+        log.info("report accepted", extra={"channel": case.channel})
         return Accepted(case.case_ref, format_receipt(receipt), case.status, case.due_at, case.id)
     raise ServiceUnavailable("The report could not be stored; please try again.")
+
+
+def received_minute(moment: datetime) -> datetime:
+    """The time a case is stored and shown with: the whole minute, seconds zero."""
+    return moment.replace(second=0, microsecond=0)
 
 
 def _refuse_when_over_limit(context: AppContext, submission: Submission, now: datetime) -> None:
@@ -98,10 +108,11 @@ def _store(
 
     def write(session: Session) -> Case:
         _count_report(context, session, submission, now)
-        case = _new_case(submission, case_ref, active, decision, keys, envelope_text, now)
+        received = received_minute(now)
+        case = _new_case(submission, case_ref, active, decision, keys, envelope_text, received)
         session.add(case)
         session.flush()
-        session.add(CaseEvent(case_id=case.id, type="routed", at=now, actor=submission.actor))
+        session.add(CaseEvent(case_id=case.id, type="routed", at=received, actor=submission.actor))
         audit.append(
             session,
             actor=submission.actor,

@@ -144,6 +144,41 @@ def revoke_tokens(
     return count
 
 
+def set_password(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    cost: KdfCost = STAFF_PASSWORD_COST,
+    actor: str = CLI_ACTOR,
+    now: datetime | None = None,
+) -> int:
+    """Set a new password and end every token of the account; how many were live.
+
+    The lock-out counters start again: whoever sets the password is the admin.
+    """
+    if password == "":
+        raise AccountError("the password file is empty")
+    user = _existing(session, username)
+    user.password_hash = hash_password(password, cost=cost)
+    user.failed_logins = 0
+    user.locked_until = None
+    result = session.execute(
+        update(StaffToken)
+        .where(StaffToken.user_id == user.id, StaffToken.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+    )
+    count = int(getattr(result, "rowcount", 0) or 0)
+    session.flush()
+    audit.append(
+        session,
+        actor=actor,
+        action="staff.password_set",
+        detail={"username": user.username, "tokens_ended": count},
+    )
+    return count
+
+
 def enrol_totp(
     session: Session,
     secret: ServerSecret,

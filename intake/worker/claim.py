@@ -98,7 +98,8 @@ def _settle(sessions: sessionmaker[Session], claimed: Claimed, **values: object)
 
 
 def mark_sent(sessions: sessionmaker[Session], claimed: Claimed, *, now: datetime) -> bool:
-    return _settle(sessions, claimed, sent_at=now, last_error=None)
+    # To the minute: a sent alert names its case, and its time would date the report.
+    return _settle(sessions, claimed, sent_at=now.replace(second=0, microsecond=0), last_error=None)
 
 
 def mark_failed(

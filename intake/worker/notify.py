@@ -84,6 +84,50 @@ class Notice:
         }
 
 
+_HASH = re.compile(r"^[0-9a-f]{64}$")
+_HEAD_TEXT = (
+    "The audit trail's newest entry is {seq} with hash {hash} ({at}).\n"
+    "Keep this message. To check later that the trail was neither cut off nor rebuilt, run:\n"
+    "    intake audit verify --head {seq}:{hash}\n"
+)
+
+
+@dataclass(frozen=True)
+class HeadNotice:
+    """The daily audit head (`intake.worker.audit_head`): seq, hash and minute only."""
+
+    seq: int
+    hash: str
+    at: str
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> HeadNotice:
+        seq = payload.get("seq")
+        notice = cls(
+            seq=seq if isinstance(seq, int) and not isinstance(seq, bool) else -1,
+            hash=text_field(payload, "hash"),
+            at=text_field(payload, "at"),
+        )
+        if notice.seq < 1 or not (_HASH.match(notice.hash) and _STAMP.match(notice.at)):
+            raise DeliveryError("bad_payload", permanent=True)
+        return notice
+
+    def subject(self) -> str:
+        return f"[PSEA intake] Audit trail head {self.seq}"
+
+    def text(self) -> str:
+        return _HEAD_TEXT.format(seq=self.seq, hash=self.hash, at=self.at) + _FOOTER
+
+    def as_json(self) -> dict[str, str]:
+        return {"event": "audit_head", "seq": str(self.seq), "hash": self.hash, "at": self.at}
+
+
+def notice_from(payload: Mapping[str, Any]) -> Notice | HeadNotice:
+    if payload.get("event") == "audit_head":
+        return HeadNotice.from_payload(payload)
+    return Notice.from_payload(payload)
+
+
 @dataclass(frozen=True)
 class MailTransport:
     host: str
@@ -116,14 +160,15 @@ def mail_recipients(address: str) -> list[str]:
 
 
 class NotifyHandler:
-    """The "notify" kind: payload {case_ref, focal_point, address, event, due_at}."""
+    """The "notify" kind: payload {case_ref, focal_point, address, event, due_at},
+    or the daily audit head {event: "audit_head", address, seq, hash, at}."""
 
     def __init__(self, mail: MailTransport | None) -> None:
         self._mail = mail
 
     def __call__(self, payload: Mapping[str, Any]) -> None:
         address = text_field(payload, "address")
-        notice = Notice.from_payload(payload)
+        notice = notice_from(payload)
         if address.startswith("mailto:"):
             recipients = mail_recipients(address)
             if self._mail is None:
@@ -135,7 +180,9 @@ class NotifyHandler:
             raise DeliveryError("unsupported_address", permanent=True)
 
 
-def _message(transport: MailTransport, recipients: list[str], notice: Notice) -> EmailMessage:
+def _message(
+    transport: MailTransport, recipients: list[str], notice: Notice | HeadNotice
+) -> EmailMessage:
     message = EmailMessage()
     message["From"] = transport.sender
     message["To"] = ", ".join(recipients)
@@ -164,7 +211,7 @@ def _connect(transport: MailTransport) -> smtplib.SMTP:
     return smtp
 
 
-def send_mail(transport: MailTransport, recipients: list[str], notice: Notice) -> None:
+def send_mail(transport: MailTransport, recipients: list[str], notice: Notice | HeadNotice) -> None:
     try:
         smtp = _connect(transport)
         try:

@@ -14,12 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
+
 from intake.context import AppContext
 from intake.db import transaction
 from intake.models import utcnow
 from intake.outbox.kinds import NOTIFY
 from intake.routing_tables.store import NoRoutingTable
 from intake.worker import claim
+from intake.worker.audit_head import enqueue_daily_head
 from intake.worker.claim import Claimed
 from intake.worker.delivery import DeliveryError, Handler, load_payload
 from intake.worker.housekeeping import purge_expired
@@ -113,10 +116,22 @@ class Worker:
                     break
         except NoRoutingTable:
             log.warning("no routing table loaded; overdue cases wait")
+        self._audit_head(now)
         with transaction(sessions) as session:
             report.purged = purge_expired(session, now=now, channels=self._context.channels)
         if report.purged:
             log.info("expired state purged", extra={"count": report.purged})
+
+    def _audit_head(self, now: datetime) -> None:
+        """Today's audit head to `[audit] notify`; a concurrent worker's copy wins."""
+        try:
+            with transaction(self._context.sessions) as session:
+                table = self._context.routing.active_or_none(session)
+                queued = enqueue_daily_head(session, table, now=now)
+        except IntegrityError:
+            return
+        if queued:
+            log.info("audit head queued", extra={"count": queued})
 
     def _drain(self, report: PassReport, stop: threading.Event | None) -> None:
         config = self._config

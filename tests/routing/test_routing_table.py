@@ -459,3 +459,15 @@ def test_any_text_gives_problems_not_exceptions(text: str) -> None:
     result = check_table_text(text)
     assert result.table is None
     assert result.problems
+
+
+def test_the_audit_section_is_optional_and_names_notify_addresses(doc: Doc, toml: Toml) -> None:
+    assert load_table_text(toml(doc)).audit is None
+    doc["audit"] = {"notify": ["mailto:audit@example.org", "https://audit.example.org/head"]}
+    table = load_table_text(toml(doc))
+    assert table.audit is not None
+    assert table.audit.notify == ("mailto:audit@example.org", "https://audit.example.org/head")
+    doc["audit"] = {"notify": ["not a uri"], "extra": 1}
+    problems = check_table_text(toml(doc)).problems
+    assert any(problem.startswith("audit: notify[0]") for problem in problems), problems
+    assert any("extra" in problem for problem in problems), problems

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -165,12 +166,19 @@ def test_a_call_without_javascript_ends_on_the_receipt_then_a_clean_form(
 ) -> None:
     page = operator.get("/hotline?lang=fr")
     hidden = {"csrf_token": _csrf(page), "form_id": _form_id(page)}
-    response = operator.post("/hotline?lang=fr", data={**_call_form(), **hidden})
+    saved = operator.post("/hotline?lang=fr", data={**_call_form(), **hidden})
+    assert saved.status_code == 200, saved.text
+    assert not re.search(r"<li>\d{4}</li>", saved.text)  # no digits until the operator asks
+    assert "Afficher le reçu pour le lire à voix haute" in saved.text
+    response = _show_receipt(operator, saved, lang="fr")
     assert response.status_code == 200, response.text
     groups = re.findall(r"<li>(\d{4})</li>", response.text)
     assert len(groups) == 4
     assert 'href="/hotline?lang=fr" autofocus' in response.text
     assert NARRATIVE not in response.text
+    assert response.headers["cache-control"] == "no-store"
+    assert "".join(groups) not in saved.text
+    assert " ".join(groups) not in saved.text
 
     with app.state.context.sessions() as session:
         case = session.scalars(select(Case)).one()
@@ -258,3 +266,51 @@ def test_the_same_form_sent_twice_stores_one_call(app: FastAPI, operator: TestCl
     assert "already saved" in again.text
     assert not re.search(r"<li>\d{4}</li>", again.text)  # the receipt is not shown again
     assert _cases(app) == 1
+
+
+def _ticket(page: httpx.Response) -> str:
+    match = re.search(r'name="ticket" value="([^"]+)"', page.text)
+    assert match is not None, page.text
+    return match.group(1)
+
+
+def _show_receipt(
+    operator: TestClient, saved: httpx.Response, *, lang: str = "en"
+) -> httpx.Response:
+    form = {"csrf_token": _csrf(saved), "ticket": _ticket(saved)}
+    return operator.post(f"/hotline/receipt?lang={lang}", data=form)
+
+
+def _save_call(operator: TestClient) -> httpx.Response:
+    page = operator.get("/hotline")
+    form = {**_call_form(), "csrf_token": _csrf(page), "form_id": _form_id(page)}
+    saved = operator.post("/hotline", data=form)
+    assert saved.status_code == 200, saved.text
+    return saved
+
+
+def test_the_receipt_is_shown_once_on_request_and_never_again(operator: TestClient) -> None:
+    saved = _save_call(operator)
+    ticket = _ticket(saved)
+    assert "Show the receipt to read it aloud" in saved.text
+    shown = _show_receipt(operator, saved)
+    assert shown.status_code == 200
+    groups = re.findall(r"<li>(\d{4})</li>", shown.text)
+    assert len(groups) == 4
+    for form in (" ".join(groups), "".join(groups)):
+        assert form not in saved.text  # sealed: the saved page holds no receipt
+        assert form not in ticket
+    for _ in range(2):  # a reload of the POST, or Back and the button again
+        again = _show_receipt(operator, saved)
+        assert again.status_code == 410
+        assert "The receipt is not shown again" in again.text
+        assert not re.search(r"<li>\d{4}</li>", again.text)
+
+
+def test_a_forged_or_foreign_ticket_shows_nothing(
+    app: FastAPI, operator: TestClient, accounts: dict[str, str]
+) -> None:
+    saved = _save_call(operator)
+    forged = {"csrf_token": _csrf(saved), "ticket": _ticket(saved)[:-4] + "AAAA"}
+    assert operator.post("/hotline/receipt", data=forged).status_code == 410
+    assert _show_receipt(operator, saved).status_code == 200  # the real ticket still works once

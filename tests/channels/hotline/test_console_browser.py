@@ -105,6 +105,10 @@ def test_a_call_by_keyboard_from_sign_in_to_the_next_call(
     page.locator("#f-call-duration_min").fill("4")
     with page.expect_navigation():
         page.locator("#call button[type=submit]").click()
+    assert page.locator(".hl-receipt").count() == 0  # shown only on request
+    assert _focused(page) == "Show the receipt to read it aloud"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     groups = page.locator(".hl-receipt li").all_inner_texts()
     assert len(groups) == 4
     assert all(re.fullmatch(r"\d{4}", group) for group in groups)
@@ -138,6 +142,9 @@ def test_the_console_pages_pass_axe(browser: Browser, server: ThreadedServer, la
         page.locator("#f-narrative").fill("x")
         with page.expect_navigation():
             page.locator("#call button[type=submit]").click()
+        assert _axe_violations(page) == []  # the saved page, before the receipt
+        with page.expect_navigation():
+            page.locator("main form button[type=submit]").last.click()
         assert page.locator(".hl-receipt").count() == 1
         assert _axe_violations(page) == []
     finally:

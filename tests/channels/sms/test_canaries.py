@@ -8,13 +8,10 @@ row, the SQLite file and its WAL, and every captured log record are searched.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select
-from sqlalchemy.engine import make_url
 from testkit.sms import (
     KE_NUMBER,
     PATH,
@@ -24,10 +21,10 @@ from testkit.sms import (
     signature,
     twilio_params,
 )
+from testkit.storage import database_bytes
 
 from intake.context import AppContext
 from intake.logs import SafeJsonFormatter
-from intake.models import Base
 
 PHONE = "+254799123456"
 WHATSAPP = "whatsapp:+254788654321"
@@ -54,23 +51,6 @@ CANARIES = [
     "UNKNOWN-NUMBER-CANARY",
     *LOCATION.values(),
 ]
-
-
-def _database_bytes(context: AppContext) -> bytes:
-    """Every value of every row, plus the SQLite file and its WAL as they are on disk."""
-    chunks: list[bytes] = []
-    with context.sessions() as session:
-        for table in Base.metadata.sorted_tables:
-            for row in session.execute(select(table)):
-                for value in row:
-                    chunks.append(value if isinstance(value, bytes) else str(value).encode())
-    url = make_url(context.settings.resolved_database_url)
-    if url.get_backend_name() == "sqlite" and url.database:
-        for suffix in ("", "-wal", "-journal"):
-            path = Path(url.database + suffix)
-            if path.exists():
-                chunks.append(path.read_bytes())
-    return b"\n".join(chunks)
 
 
 def _log_text(records: list[logging.LogRecord]) -> str:
@@ -119,11 +99,11 @@ def test_no_number_body_location_or_receipt_reaches_the_database_or_logs(
     middle = Phone(client, number=PHONE, to=KE_NUMBER)
     for body in ["Hello", "2", "1", "2", NAME, "1", *ACCOUNT]:
         middle.say(body, extra=LOCATION)
-    _assert_absent(_database_bytes(context), CANARIES, "the database mid-conversation")
+    _assert_absent(database_bytes(context), CANARIES, "the database mid-conversation")
     middle.say("STOP")
     receipts = _converse(client)
     _unwelcome(client)
     secrets_ = [*CANARIES, *receipts, *(receipt.replace(" ", "") for receipt in receipts)]
-    _assert_absent(_database_bytes(context), secrets_, "the database")
+    _assert_absent(database_bytes(context), secrets_, "the database")
     _assert_absent(_log_text(caplog.records), secrets_, "the logs")
     assert any(record.name == "channels.sms" for record in caplog.records)

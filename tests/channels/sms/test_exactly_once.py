@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -13,14 +14,17 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from testkit.cases import open_case
+from testkit.clock import Clock
 from testkit.keys import Keyring
 from testkit.sms import SO_NUMBER, Phone, counts, messages, new_sid, receipt_in
+from testkit.storage import database_bytes
 
 from channels.sms import store as sms_store
 from channels.sms import webhook as sms
 from channels.sms.models import ProcessedMessage, SmsConversation
 from intake.context import AppContext
 from intake.models import Case, utcnow
+from intake.worker.run import Worker
 
 WORKERS = 8
 
@@ -28,6 +32,10 @@ WORKERS = 8
 def _context(app: FastAPI) -> AppContext:
     context: AppContext = app.state.context
     return context
+
+
+def _key(app: FastAPI, sid: str) -> bytes:
+    return sms_store.sid_key(_context(app).secret, sid)
 
 
 def _at_account(client: TestClient) -> Phone:
@@ -98,7 +106,7 @@ def test_concurrent_deliveries_of_one_message_are_processed_once(
     assert {response.status_code for response in responses} == {200}
     assert len({response.text for response in responses}) == 1
     with _context(app).sessions() as session:
-        assert session.get(ProcessedMessage, sid) is not None
+        assert session.get(ProcessedMessage, _key(app, sid)) is not None
     assert counts(_context(app))["outbox:twilio_redact"] == 5  # four answers + this one
     phone.say("DHAMMAAD")
     phone.say("1")
@@ -118,9 +126,8 @@ def test_concurrent_deliveries_of_a_confirmation_make_one_case(
     assert found["cases"] == 1
     assert found["sms_conversations"] == 0
     with _context(app).sessions() as session:
-        row = session.get(ProcessedMessage, sid)
-        assert row is not None
-        assert row.case_id == session.scalars(select(Case.id)).one()
+        row = session.get(ProcessedMessage, _key(app, sid))
+        assert row is not None  # and nothing in it names the case (no such column)
 
 
 def test_concurrent_messages_of_one_sender_are_all_kept(
@@ -187,3 +194,43 @@ def test_stored_replies_expire_and_a_late_redelivery_stays_idle(
         state, _expired = sms_store.read_state(context.secret, conversation, utcnow())
         assert state is not None
         assert state.account == ("Qayb.",)
+
+
+def test_the_message_sid_is_stored_only_as_a_keyed_hash(app: FastAPI, client: TestClient) -> None:
+    phone = _at_summary(client)
+    sid = new_sid()
+    assert receipt_in(messages(phone.deliver("1", sid=sid)))
+    context = _context(app)
+    stored = database_bytes(context)
+    assert sid.encode() not in stored
+    assert sid[2:].encode() not in stored
+    with context.sessions() as session:
+        row = session.get(ProcessedMessage, _key(app, sid))
+        assert row is not None
+        assert row.received_at.second == 0
+        assert row.received_at.microsecond == 0
+        assert "case_id" not in ProcessedMessage.__table__.columns
+
+
+def test_after_fifteen_minutes_the_worker_drops_the_reply_and_a_redelivery_gets_nothing(
+    app: FastAPI, client: TestClient
+) -> None:
+    phone = _at_summary(client)
+    sid = new_sid()
+    first = phone.deliver("1", sid=sid)
+    receipt_in(messages(first))
+    context = _context(app)
+    within = Worker(context, clock=Clock(utcnow() + timedelta(minutes=14)), handlers={})
+    within.run_once()
+    assert phone.deliver("1", sid=sid).text == first.text  # within 15 minutes: the same reply
+    Worker(context, clock=Clock(utcnow() + timedelta(minutes=16)), handlers={}).run_once()
+    before = counts(context)
+    late = phone.deliver("1", sid=sid)
+    assert late.status_code == 200
+    assert messages(late) == []
+    assert ET.fromstring(late.text).tag == "Response"  # noqa: S314 - our own answer
+    assert counts(context) == before
+    with context.sessions() as session:
+        row = session.get(ProcessedMessage, _key(app, sid))
+        assert row is not None
+        assert row.reply_sealed is None

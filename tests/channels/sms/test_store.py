@@ -90,15 +90,20 @@ def test_purge_deletes_idle_conversations_and_old_replies_only(
         assert oldest is not None
         oldest.expires_at = later + timedelta(hours=1)
     with context.sessions() as session, session.begin():
-        assert sms_store.purge_expired_conversations(session, later) == 2
+        # Two idle conversations, and the three stored replies (15 minutes) long before.
+        assert sms_store.purge_expired_conversations(session, later) == 2 + 3
     assert counts(context)["sms_conversations"] == 1
     with context.sessions() as session, session.begin():
-        much_later = later + sms_store.REPLY_KEPT
-        assert sms_store.purge_expired_conversations(session, much_later) == 1 + 3
+        much_later = later + timedelta(hours=1, minutes=1)
+        assert sms_store.purge_expired_conversations(session, much_later) == 1
     with context.sessions() as session:
         rows = session.scalars(select(ProcessedMessage)).all()
-        assert len(rows) == 3  # the MessageSids stay, so late duplicates stay idle
+        assert len(rows) == 3  # the hashes stay, so late duplicates stay idle
         assert all(row.reply_sealed is None for row in rows)
+    with context.sessions() as session, session.begin():
+        week = utcnow() + sms_store.PROCESSED_KEPT
+        assert sms_store.purge_expired_conversations(session, week) == 3
+    assert counts(context)["processed_messages"] == 0
 
 
 def test_a_draft_sealed_under_another_secret_starts_over(

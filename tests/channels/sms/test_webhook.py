@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from starlette.datastructures import FormData
 from testkit.cases import open_case
 from testkit.keys import Keyring
 from testkit.sms import (
@@ -17,6 +20,7 @@ from testkit.sms import (
     KE_NUMBER,
     PATH,
     SO_NUMBER,
+    TOKEN,
     URL,
     Phone,
     counts,
@@ -27,6 +31,7 @@ from testkit.sms import (
     twilio_params,
     with_every_language_number,
 )
+from twilio.request_validator import RequestValidator
 
 from channels.registry import installed
 from channels.sms import store as sms_store
@@ -245,12 +250,96 @@ def test_a_form_with_too_many_fields_is_refused_without_a_5xx(
     assert counts(_context(app))["processed_messages"] == 0
 
 
-def test_a_signed_request_without_message_sid_is_invalid(client: TestClient) -> None:
+def test_a_signed_request_without_message_sid_is_refused(client: TestClient) -> None:
     params = twilio_params("+254733000111", KE_NUMBER, "Hi", new_sid())
-    for name in ("MessageSid", "SmsSid", "SmsMessageSid"):
-        del params[name]
+    del params["MessageSid"]
     response = _post(client, params, {"X-Twilio-Signature": signature(params)})
-    assert response.status_code == 422
+    assert response.status_code == 400
+
+
+def _signed_pairs(pairs: list[tuple[str, str]]) -> str:
+    """Twilio's signature over a form with repeated names (its validator sorts each)."""
+    validator = RequestValidator(TOKEN)
+    return str(validator.compute_signature(URL, FormData(pairs)))
+
+
+def _post_pairs(client: TestClient, pairs: list[tuple[str, str]], signed: str) -> httpx.Response:
+    body = urlencode(pairs)
+    headers = {
+        "X-Twilio-Signature": signed,
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    return client.post(PATH, content=body, headers=headers)
+
+
+def test_a_re_split_message_sid_is_refused_and_nothing_is_stored(
+    app: FastAPI, client: TestClient
+) -> None:
+    """`MessageSid=SM…` + `NumMedia=0` re-split into one longer MessageSid signs the same:
+    a replay with a new id that exactly-once would not recognise."""
+    sid = new_sid()
+    params = twilio_params("+254733000222", KE_NUMBER, "Hello", sid)
+    assert _post(client, params, {"X-Twilio-Signature": signature(params)}).status_code == 200
+    before = counts(_context(app))
+    resplit = {key: value for key, value in params.items() if key != "NumMedia"}
+    resplit["MessageSid"] = sid + "NumMedia0"
+    assert signature(resplit) == signature(params)  # the attack: the signature still holds
+    response = _post(client, resplit, {"X-Twilio-Signature": signature(params)})
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert counts(_context(app)) == before
+
+
+def test_a_re_split_body_with_a_repeated_parameter_is_refused(
+    app: FastAPI, client: TestClient
+) -> None:
+    """`Body=aBodyb` signs the same as two Bodies `a` and `b`."""
+    params = twilio_params("+254733000333", KE_NUMBER, "HELPBodySTOP", new_sid())
+    original = signature(params)
+    pairs = [(key, value) for key, value in params.items() if key != "Body"]
+    pairs += [("Body", "STOP"), ("Body", "HELP")]
+    assert _signed_pairs(pairs) == original
+    before = counts(_context(app))
+    assert _post_pairs(client, pairs, original).status_code == 400
+    same_twice = [*params.items(), ("MessageSid", params["MessageSid"])]
+    assert _post_pairs(client, same_twice, _signed_pairs(same_twice)).status_code == 400
+    assert counts(_context(app)) == before
+
+
+@pytest.mark.parametrize(
+    "sid",
+    [
+        "SM" + "A" * 32,
+        "SM" + "a" * 31,
+        "SM" + "a" * 33,
+        "XX" + "a" * 32,
+        "sm" + "a" * 32,
+        "SM" + "a" * 31 + "\u0661",
+    ],
+)
+def test_a_malformed_message_sid_is_refused(app: FastAPI, client: TestClient, sid: str) -> None:
+    params = twilio_params("+254733000444", KE_NUMBER, "Hello", sid)
+    before = counts(_context(app))
+    assert _post(client, params, {"X-Twilio-Signature": signature(params)}).status_code == 400
+    assert counts(_context(app)) == before
+
+
+def test_mms_ids_are_accepted(client: TestClient) -> None:
+    params = twilio_params("+254733000555", KE_NUMBER, "Hello", "MM" + "0123456789abcdef" * 2)
+    assert _post(client, params, {"X-Twilio-Signature": signature(params)}).status_code == 200
+
+
+def test_another_account_sid_is_refused_when_ours_is_set(client_with: Any) -> None:
+    ours = "AC" + "0" * 32
+    client = client_with(twilio_account_sid="AC" + "1" * 32)
+    params = twilio_params("+254733000666", KE_NUMBER, "Hello", new_sid())
+    assert params["AccountSid"] == ours
+    response = _post(client, params, {"X-Twilio-Signature": signature(params)})
+    assert response.status_code == 400
+    context: AppContext = client.app.state.context  # type: ignore[attr-defined]
+    assert counts(context)["processed_messages"] == 0
+    matching = client_with(twilio_account_sid=ours)
+    assert _post(matching, params, {"X-Twilio-Signature": signature(params)}).status_code == 200
 
 
 @pytest.fixture
@@ -314,7 +403,7 @@ def test_too_many_reports_from_one_phone_keeps_the_report_for_later(client_with:
     assert found["cases"] == 1
     assert found["sms_conversations"] == 1  # still waiting at the summary
     with context.sessions() as session:
-        assert session.get(ProcessedMessage, sid) is not None
+        assert session.get(ProcessedMessage, sms_store.sid_key(context.secret, sid)) is not None
 
 
 def test_control_characters_and_empty_bodies_still_give_valid_twiml(client: TestClient) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
+from testkit.staff import bearer
 
 from crypto.passwords import verify_password
 from intake.cli import main
@@ -183,3 +185,54 @@ def test_revoke_of_an_account_without_tokens_says_zero(
     assert main(add) == 0
     assert main(["users", "revoke", "--username", "amina"]) == 0
     assert "revoked 0 tokens of amina" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("loaded_routing")
+def test_password_sets_a_new_one_and_ends_every_token(
+    cli_env: Settings,
+    client: TestClient,
+    password_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    old = "Passphrase with spaces "
+    add = ["users", "add", "--username", "amina", "--role", "focal_point",
+           "--password-file", str(password_file), "--focal-point", "ke-unicef"]  # fmt: skip
+    assert main(add) == 0
+    tokens = [bearer(client, "amina", old) for _ in range(2)]
+    assert all(client.get("/api/v1/cases", headers=t).status_code == 200 for t in tokens)
+    new_file = tmp_path / "new-password.txt"
+    new_file.write_text("a brand new passphrase\n", encoding="utf-8")
+    capsys.readouterr()
+    change = ["users", "password", "--username", "amina", "--password-file", str(new_file)]
+    assert main(change) == 0
+    assert capsys.readouterr().out.strip() == "new password set for amina; ended 2 tokens"
+    assert all(client.get("/api/v1/cases", headers=t).status_code == 401 for t in tokens)
+    refused = client.post("/api/v1/auth/token", data={"username": "amina", "password": old})
+    assert refused.status_code == 401
+    fresh = bearer(client, "amina", "a brand new passphrase")
+    assert client.get("/api/v1/cases", headers=fresh).status_code == 200
+    (user,) = users(cli_env)
+    assert verify_password(user.password_hash, "a brand new passphrase")
+    engine = make_engine(cli_env.resolved_database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            entry = session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "staff.password_set")
+            ).one()
+    finally:
+        engine.dispose()
+    assert "passphrase" not in entry.detail
+
+
+def test_password_of_an_unknown_account_or_an_empty_file_is_a_user_error(
+    cli_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    good = tmp_path / "good.txt"
+    good.write_text("secret words", encoding="utf-8")
+    assert main(["users", "password", "--username", "ghost", "--password-file", str(good)]) == 1
+    assert "no account" in one_line_error(capsys)
+    assert main(["users", "password", "--username", "ghost", "--password-file", str(empty)]) == 1
+    assert "empty" in one_line_error(capsys)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -174,3 +175,28 @@ def test_the_audit_chain_stays_intact(context: AppContext) -> None:
         submit_one(context)
     with context.sessions() as session:
         assert audit.verify(session) is None
+
+
+def test_a_case_is_received_at_the_whole_minute(
+    context: AppContext, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="intake.reports")
+    accepted = submit_one(context)
+    with context.sessions() as session:
+        case = case_by_ref(session, accepted.case_ref)
+        routed = session.scalars(select(CaseEvent.at).where(CaseEvent.case_id == case.id)).one()
+        added = [recipient.added_at for recipient in case.recipients]
+    for moment in (case.received_at, case.updated_at, case.due_at, routed, *added):
+        assert (moment.second, moment.microsecond) == (0, 0)
+    assert accepted.due_at == case.due_at
+    rule_hours = (case.due_at - case.received_at).total_seconds() / 3600
+    assert rule_hours == int(rule_hours) > 0
+    with context.sessions() as session:
+        alerts = session.scalars(select(OutboxEntry)).all()
+    assert alerts  # the recipients' content-free alerts, which name the case
+    for alert in alerts:
+        assert (alert.created_at.second, alert.created_at.microsecond) == (0, 0)
+        assert (alert.available_at.second, alert.available_at.microsecond) == (0, 0)
+    (record,) = [r for r in caplog.records if r.getMessage() == "report accepted"]
+    assert not hasattr(record, "case_ref")
+    assert accepted.case_ref not in caplog.text

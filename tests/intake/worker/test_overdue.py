@@ -21,6 +21,7 @@ from intake.db import transaction
 from intake.models import (
     AuditEvent,
     Case,
+    OutboxEntry,
     RateCounter,
     utcnow,
 )
@@ -196,17 +197,38 @@ def test_expired_rate_counters_and_sms_state_are_purged(context: AppContext) -> 
         ratelimit.record(session, "report", b"\2" * 32, limit, now)
         for key, expires_at in ((b"\3" * 32, past), (b"\4" * 32, future)):
             session.add(SmsConversation(sender_hash=key, step="menu", expires_at=expires_at))
-        for sid, expires_at in (("SM" + "1" * 32, past), ("SM" + "2" * 32, future)):
+        for key, expires_at in ((b"\5" * 32, past), (b"\6" * 32, future)):
             session.add(
-                ProcessedMessage(message_sid=sid, reply_sealed=b"x", reply_expires_at=expires_at)
+                ProcessedMessage(
+                    sid_hash=key, received_at=now, reply_sealed=b"x", reply_expires_at=expires_at
+                )
             )
     assert Worker(context, clock=Clock(now)).run_once().purged == 3
     with context.sessions() as session:
         assert session.scalars(select(RateCounter.source)).all() == [b"\2" * 32]
         assert session.scalars(select(SmsConversation.sender_hash)).all() == [b"\4" * 32]
         replies = session.execute(
-            select(ProcessedMessage.message_sid, ProcessedMessage.reply_sealed).order_by(
-                ProcessedMessage.message_sid
+            select(ProcessedMessage.sid_hash, ProcessedMessage.reply_sealed).order_by(
+                ProcessedMessage.sid_hash
             )
         ).all()
-        assert [tuple(row) for row in replies] == [("SM" + "1" * 32, None), ("SM" + "2" * 32, b"x")]
+        assert [tuple(row) for row in replies] == [(b"\5" * 32, None), (b"\6" * 32, b"x")]
+
+
+def test_sent_outbox_entries_are_purged_after_seven_days(context: AppContext) -> None:
+    now = utcnow()
+    with transaction(context.sessions) as session:
+        rows = {
+            "old sent": OutboxEntry(kind="notify", sent_at=now - timedelta(days=7, minutes=1)),
+            "new sent": OutboxEntry(kind="notify", sent_at=now - timedelta(days=6)),
+            "old failed": OutboxEntry(kind="notify", failed_at=now - timedelta(days=30)),
+            "pending": OutboxEntry(kind="notify", available_at=now + timedelta(days=1)),
+        }
+        session.add_all(rows.values())
+        session.flush()
+        ids = {name: row.id for name, row in rows.items()}
+    Worker(context, clock=Clock(now), handlers={}).run_once()
+    with context.sessions() as session:
+        left = set(session.scalars(select(OutboxEntry.id)).all())
+    assert ids["old sent"] not in left
+    assert {ids["new sent"], ids["old failed"], ids["pending"]} <= left

@@ -20,6 +20,8 @@ from testkit.outbox import (
 from twilio.rest import Client
 
 from channels.twilio_client import RebasedHttpClient, make_client, parse_api_base
+from crypto.envelope import b64e
+from crypto.secretbox import seal_draft
 from crypto.server_secret import ServerSecret
 from intake.context import AppContext
 from intake.logs import SafeJsonFormatter
@@ -143,6 +145,18 @@ def test_a_processed_message_is_deleted_at_twilio(
     assert fake_twilio.deleted == [SID]
     assert [(seen.method, seen.status) for seen in fake_twilio.requests] == [("DELETE", 204)]
     assert entry(context, entry_id).sent_at is not None
+
+
+def test_a_sealed_message_sid_is_opened_only_to_delete_it(
+    settings: Settings, fake_twilio: FakeTwilio, make_context
+) -> None:
+    context = make_context(with_twilio(settings, fake_twilio))
+    fake_twilio.add_message(SID)
+    sealed = b64e(seal_draft(context.secret, SID.encode()))
+    entry_id = put(context, "twilio_redact", {"message_sid_sealed": sealed})
+    assert SID not in entry(context, entry_id).payload
+    assert Worker(context).run_once().sent == 1
+    assert fake_twilio.deleted == [SID]
 
 
 def test_a_message_already_gone_at_twilio_counts_as_deleted(
