@@ -44,6 +44,10 @@ class InvalidInput(IntakeError):
         self.errors = errors or []
 
 
+class BadRequest(IntakeError):
+    """A request not shaped as its sender's protocol says (a malformed Twilio webhook)."""
+
+
 class Unauthorized(IntakeError):
     status, title, slug = 401, "Not authenticated", "unauthorized"
 

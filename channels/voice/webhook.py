@@ -27,7 +27,7 @@ from channels.voice.outbound import CALL_SID, RECORDING_SID
 from channels.voice.service import Inbound, handle
 from channels.voice.speech import PROMPTS_PATH, prompt_path
 from channels.voice.twiml import TURN, WEBHOOK_PATH
-from intake.errors import InvalidInput, NotFound, problem_doc
+from intake.errors import BadRequest, NotFound, problem_doc
 from intake.http.deps import Context, get_context
 
 _DIGITS = re.compile(r"^[0-9*#]{0,32}$")
@@ -62,18 +62,18 @@ def voice_webhook(request: Request, form: VoiceForm, context: Context) -> Respon
 
 def inbound_from(form: FormData, turn_text: str | None, account_sid: str | None) -> Inbound:
     if len(form.keys()) != len(form.multi_items()):
-        raise InvalidInput("A parameter is repeated.")
+        raise BadRequest("A parameter is repeated.")
     call_sid, caller, called = _field(form, "CallSid"), _field(form, "From"), _field(form, "To")
     if not CALL_SID.match(call_sid) or not caller or not called:
-        raise InvalidInput("The webhook needs a valid CallSid, From and To.")
+        raise BadRequest("The webhook needs a valid CallSid, From and To.")
     if account_sid is not None and _field(form, "AccountSid") != account_sid:
-        raise InvalidInput("The webhook is for another account.")
+        raise BadRequest("The webhook is for another account.")
     digits = _field(form, "Digits")
     if digits == "hangup" or not _DIGITS.match(digits):
         digits = ""  # Twilio's "hangup" (Record ended by hanging up) is no key
     recording = _field(form, "RecordingSid") or None
     if recording is not None and not RECORDING_SID.match(recording):
-        raise InvalidInput("The RecordingSid is not valid.")
+        raise BadRequest("The RecordingSid is not valid.")
     return Inbound(
         call_sid=call_sid,
         caller=caller,
@@ -87,7 +87,7 @@ def _turn(text: str | None) -> int:
     if text is None:
         return 0
     if not text.isdigit() or int(text) > _MAX_TURN:
-        raise InvalidInput("The turn is not valid.")
+        raise BadRequest("The turn is not valid.")
     return int(text)
 
 
