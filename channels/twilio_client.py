@@ -28,6 +28,9 @@ TWILIO_TIMEOUT_S = 15.0
 # twilio logs request URLs and headers at INFO; keep them out of our logs entirely.
 _quiet = logging.getLogger("channels.twilio_http")
 _quiet.disabled = True
+# urllib3 logs each request line (Twilio's paths name CallSids, RecordingSids and
+# MessageSids) at DEBUG: never below WARNING, whatever INTAKE_LOG_LEVEL says.
+logging.getLogger("urllib3.connectionpool").setLevel(logging.WARNING)
 
 
 class TwilioNotConfigured(Exception):
