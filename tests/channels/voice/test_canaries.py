@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from testkit.fake_twilio import FakeTwilio
-from testkit.voice import EN_VOICE, Call, tiny_wav
+from testkit.voice import EN_VOICE, Call, spoken_receipt, tiny_wav
 
 from intake.context import AppContext
 from intake.logs import SafeJsonFormatter
@@ -79,12 +79,7 @@ def _call(client: TestClient, fake: FakeTwilio) -> str:
     call.press("1")
     fake.add_recording(RECORDING_SID, tiny_wav(), call_sid=CALL_SID)
     answer = call.record(RECORDING_SID)
-    words = {
-        w: str(i)
-        for i, w in enumerate(["zero", "one", "two", "three", "four", "five", "six", "seven"])
-    }
-    words |= {"eight": "8", "nine": "9"}
-    digits = "".join(words[w] for w in answer.said.split() if w in words)
+    digits = spoken_receipt(answer)
     return digits[:16]
 
 
