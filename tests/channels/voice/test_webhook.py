@@ -135,3 +135,29 @@ def test_the_status_of_an_earlier_report_is_heard(
     other.start()
     other.press("9")
     assert "did not find" in other.press("0" * 16).said
+
+
+def test_concurrent_deliveries_of_the_recording_store_one_case(
+    client: TestClient, context: AppContext, fake_twilio: FakeTwilio
+) -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    call = Call(client, to=EN_VOICE)
+    call.start()
+    asked = call.press("4")
+    recording = new_recording_sid()
+    extra = {"Digits": "#", "RecordingSid": recording, "RecordingUrl": _url_of(call, recording)}
+    start = threading.Barrier(6)
+
+    def deliver(_: int) -> str:
+        start.wait()
+        response = call.post(asked.action or "", extra)
+        assert response.status_code == 200
+        return response.text
+
+    with ThreadPoolExecutor(6) as pool:
+        answers = set(pool.map(deliver, range(6)))
+    assert len(answers) == 1
+    counts = _counts(context)
+    assert (counts["cases"], counts["case_attachments"]) == (1, 1)
