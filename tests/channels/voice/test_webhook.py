@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from starlette.datastructures import MultiDict
@@ -13,6 +16,8 @@ from twilio.request_validator import RequestValidator
 from channels.voice.models import VoiceAnswer, VoiceCall
 from intake.context import AppContext
 from intake.models import Case, CaseAttachment, OutboxEntry
+
+from .calls import call_to_receipt
 
 
 def _counts(context: AppContext) -> dict[str, int]:
@@ -121,8 +126,6 @@ def test_a_webhook_of_an_old_turn_changes_nothing(client: TestClient, context: A
 def test_the_status_of_an_earlier_report_is_heard(
     client: TestClient, fake_twilio: FakeTwilio
 ) -> None:
-    from .calls import call_to_receipt
-
     _call, _answer, receipt = call_to_receipt(client, fake_twilio)
     call = Call(client, to=EN_VOICE)
     call.start()
@@ -140,9 +143,6 @@ def test_the_status_of_an_earlier_report_is_heard(
 def test_concurrent_deliveries_of_the_recording_store_one_case(
     client: TestClient, context: AppContext, fake_twilio: FakeTwilio
 ) -> None:
-    import threading
-    from concurrent.futures import ThreadPoolExecutor
-
     call = Call(client, to=EN_VOICE)
     call.start()
     asked = call.press("4")
