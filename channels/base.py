@@ -15,8 +15,9 @@ A channel turns its own input (a form, a JSON body, an SMS, a call) into a
    `Submission.on_stored(session, accepted)` inside the case's transaction.
 4. React to the core through the hooks below (the core's `ChannelHooks`):
    a focal point's message to the reporter, its own outbox kinds and their
-   handlers, and forgetting its expired state. The core calls every
-   installed channel and never names one.
+   handlers, forgetting its expired state, and what it cannot serve in a
+   routing table (checked by `intake routing check` and `load`). The core
+   calls every installed channel and never names one.
 
 The core may not import a channel; `channels.registry` lists the installed
 ones and the commands hand them to `create_app` and the worker.
@@ -34,8 +35,10 @@ from intake.context import AppContext
 from intake.models import Case
 from intake.reports.service import submit
 from intake.reports.submission import Accepted, OnStored, Submission
+from intake.settings import Settings
 from intake.vocab import Channel
 from intake.worker.delivery import Handler
+from routing.table import RoutingTable
 
 __all__ = ["Accepted", "ChannelAdapter", "OnStored", "Submission", "submit"]
 
@@ -65,3 +68,7 @@ class ChannelAdapter:
     def purge_expired(self, session: Session, *, now: datetime) -> int:
         """Forget the channel's state that has outlived its purpose; rows removed."""
         return 0
+
+    def table_problems(self, table: RoutingTable, settings: Settings) -> list[str]:
+        """What this channel cannot serve in a valid routing table (`intake routing check`)."""
+        return []

@@ -12,9 +12,11 @@ from channels.hotline import models as hotline_models
 from channels.hotline.adapter import HotlineChannel
 from channels.sms import models as sms_models
 from channels.sms.adapter import SmsChannel
+from channels.voice import models as voice_models
+from channels.voice.adapter import VoiceChannel
 
-MODELS = (hotline_models, sms_models)
+MODELS = (hotline_models, sms_models, voice_models)
 
 
 def installed() -> tuple[ChannelAdapter, ...]:
-    return (web.WebChannel(), api.ApiChannel(), SmsChannel(), HotlineChannel())
+    return (web.WebChannel(), api.ApiChannel(), SmsChannel(), HotlineChannel(), VoiceChannel())

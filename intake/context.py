@@ -21,6 +21,7 @@ from intake.models import Case, SystemValue
 from intake.reports.writer import BatchWriter
 from intake.routing_tables.store import RoutingState
 from intake.settings import Settings
+from routing.table import RoutingTable
 
 if TYPE_CHECKING:
     from intake.worker.delivery import Handler
@@ -50,6 +51,8 @@ class ChannelHooks(Protocol):
     def outbox_handlers(self, context: AppContext) -> Mapping[str, Handler]: ...
 
     def purge_expired(self, session: Session, *, now: datetime) -> int: ...
+
+    def table_problems(self, table: RoutingTable, settings: Settings) -> list[str]: ...
 
 
 class KdfPool:

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     sms_idle_timeout_hours: int = Field(default=24, ge=1)
     twilio_delete_bodies: bool = True
     twilio_api_base: str | None = None  # a different Twilio API host (tests, regional edges)
+    # Voice (SPEC 17): the longest spoken account, and recorded prompts for languages
+    # that Twilio cannot speak (<lang>/<prompt>.mp3; see docs/voice.md).
+    voice_max_seconds: int = Field(default=300, ge=10, le=14_400)
+    voice_prompts_dir: Path | None = None
     # Outbound mail for focal point notifications (docs/worker.md); none: mailto: entries fail.
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)

@@ -16,6 +16,8 @@ __all__ = [
     "CHANNELS",
     "OUTCOMES",
     "STATUSES",
+    "AUDIO",
+    "AttachmentStatus",
     "Category",
     "Channel",
     "EventType",
@@ -25,7 +27,7 @@ __all__ = [
     "Status",
 ]
 
-Channel = Literal["web", "api", "sms", "hotline"]
+Channel = Literal["web", "api", "sms", "hotline", "voice"]
 CHANNELS: Final = get_args(Channel)
 
 ReporterType = Literal["anonymous", "third_party", "named"]
@@ -46,3 +48,7 @@ Outcome = Literal[
     "other",
 ]
 OUTCOMES: Final[tuple[Outcome, ...]] = get_args(Outcome)
+
+# A case's audio attachment (SPEC 17): fetched later by the worker, or lost.
+AttachmentStatus = Literal["pending", "attached", "lost"]
+AUDIO: Final = "audio"

@@ -14,7 +14,7 @@ import re
 from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StrictBool, StrictInt
 from pydantic_core import PydanticCustomError
 
 from routing.constants import CATEGORIES, is_country_code
@@ -174,12 +174,14 @@ class FocalPoint(_Entry):
 
 
 class Number(_Entry):
-    """An inbound SMS or hotline number and the languages its menus offer."""
+    """An inbound SMS, voice or hotline number and the languages its menus offer."""
 
     # Kept out of reprs, like every phone number, although these are public.
     number: Annotated[str, PlainValidator(_e164), Field(repr=False)]
     country: CountryCode
     languages: tuple[Annotated[str, PlainValidator(_language)], ...]
+    # Also answers calls (SPEC 17): Twilio Voice webhooks for this number are taken.
+    voice: StrictBool = False
 
 
 class Rule(_Entry):

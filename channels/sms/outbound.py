@@ -12,21 +12,17 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
-import requests
-from twilio.base.exceptions import TwilioException
-
-from channels.twilio_client import make_client, twilio_configured
+from channels.twilio_client import call_twilio, make_client, twilio_configured
 from crypto.secretbox import DraftError, open_draft
 from crypto.server_secret import ServerSecret
 from intake.settings import Settings
-from intake.worker.delivery import DeliveryError, http_failure, text_field
+from intake.worker.delivery import DeliveryError, text_field
 
 __all__ = ["REDACT_KIND", "SMS_REPLY_KIND", "TwilioKinds", "call_twilio", "twilio_configured"]
 
-T = TypeVar("T")
 SMS_REPLY_KIND = "sms_reply"
 REDACT_KIND = "twilio_redact"
 _MESSAGE_SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
@@ -50,23 +46,6 @@ def _route(secret: ServerSecret, payload: Mapping[str, Any]) -> tuple[str, str]:
     if not (isinstance(to, str) and to and isinstance(sender, str) and sender):
         raise DeliveryError("bad_payload", permanent=True)
     return to, sender
-
-
-def call_twilio(action: Callable[[], T], *, not_found_ok: bool = False) -> T | None:
-    """Run one REST call, turning its failures into content-free codes."""
-    try:
-        return action()
-    except TwilioException as exc:
-        status = getattr(exc, "status", None)
-        if not isinstance(status, int):
-            raise DeliveryError("twilio_error") from None
-        if status == 404 and not_found_ok:
-            return None
-        raise http_failure("twilio", status) from None
-    except requests.Timeout:
-        raise DeliveryError("twilio_timeout") from None
-    except requests.RequestException:
-        raise DeliveryError("twilio_unreachable") from None
 
 
 class TwilioKinds:

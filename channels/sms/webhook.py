@@ -1,11 +1,11 @@
 """Twilio's messaging webhook: `POST /channels/sms/twilio` (SPEC sections 4, 7 and 9).
 
-Everything Twilio-specific stays here: the `X-Twilio-Signature` check over
-the URL Twilio signed (rebuilt from INTAKE_PUBLIC_URL, so it works behind a
-proxy), the form's field names, and the TwiML reply. A request without a
-valid signature is refused before anything is read into the database or a
-log. Of Twilio's fields only MessageSid, AccountSid, From, To and Body are
-used; the location fields (FromCity, FromCountry, ToZip, ...) are never read,
+The signature check is the one every Twilio webhook shares
+(`channels/twilio_webhook.py`); the form's field names, the SMS-specific
+checks and the TwiML reply are here. A request without a valid signature is
+refused before anything is read into the database or a log. Of Twilio's
+fields only MessageSid, AccountSid, From, To and Body are used; the location
+fields (FromCity, FromCountry, ToZip, ...) are never read,
 and From goes nowhere in clear. WhatsApp (`whatsapp:+...`) arrives the same way.
 
 Twilio's signature covers the parameters as one string of names and values
@@ -27,47 +27,24 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
-from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from channels.sms.segments import fit
 from channels.sms.service import Inbound, handle
-from intake.errors import BadRequest, Forbidden, InvalidInput, NotFound, problem_doc
+from channels.twilio_webhook import TWIML, signed_form
+from intake.errors import BadRequest, InvalidInput, problem_doc
 from intake.http.deps import Context, get_context
-from intake.settings import Settings
 
 PATH = "/channels/sms/twilio"
-SIGNATURE_HEADER = "x-twilio-signature"
-TWIML = "application/xml"
-# Twilio sends about 20 fields, up to 40 with media; a body is at most 1,600 characters.
-MAX_FIELDS = 100
-MAX_FIELD_BYTES = 64 * 1024
 MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-f]{32}")
 
 router = APIRouter(tags=["sms"])
 
 
-def signed_url(settings: Settings, request: Request) -> str:
-    """The URL Twilio signed: the public base URL, this path and the query as sent."""
-    if settings.public_url is None:
-        return str(request.url)
-    query = request.url.query
-    return f"{settings.public_url}{PATH}" + (f"?{query}" if query else "")
-
-
-async def signed_form(request: Request) -> FormData:
-    """The webhook's form, only when Twilio signed it (404 when SMS is not configured)."""
-    settings = get_context(request).settings
-    if settings.twilio_auth_token is None:
-        raise NotFound("SMS is not configured on this server.")
-    signature = request.headers.get(SIGNATURE_HEADER)
-    if not signature:
-        raise Forbidden("The request is not signed.")
-    form = await request.form(max_files=0, max_fields=MAX_FIELDS, max_part_size=MAX_FIELD_BYTES)
-    validator = RequestValidator(settings.twilio_auth_token.get_secret_value())
-    if not validator.validate(signed_url(settings, request), form, signature):
-        raise Forbidden("The request signature is not valid.")
-    refuse_resplit(form, account_sid=settings.twilio_account_sid)
+async def signed_sms_form(request: Request) -> FormData:
+    """The webhook's form, only when Twilio signed it and it cannot have been re-split."""
+    form = await signed_form(request, PATH, not_configured="SMS is not configured on this server.")
+    refuse_resplit(form, account_sid=get_context(request).settings.twilio_account_sid)
     return form
 
 
@@ -82,7 +59,7 @@ def refuse_resplit(form: FormData, *, account_sid: str | None) -> None:
         raise BadRequest("AccountSid is not this service's Twilio account.")
 
 
-TwilioForm = Annotated[FormData, Depends(signed_form)]
+TwilioForm = Annotated[FormData, Depends(signed_sms_form)]
 
 
 @router.post(

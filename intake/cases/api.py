@@ -10,8 +10,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response, status
 
-from intake.cases import lifecycle, messages, service, sharing
+from intake.cases import attachments, lifecycle, messages, service, sharing
 from intake.cases.schemas import (
+    AttachmentOut,
     CaseDetail,
     CaseList,
     CaseOut,
@@ -67,6 +68,20 @@ def read_case(
     response.headers["Cache-Control"] = _NO_STORE
     with transaction(context.sessions) as session:
         return service.read_case(session, access, case_ref, now=utcnow())
+
+
+@router.get(
+    "/{case_ref}/attachments/{attachment_id}",
+    response_model=AttachmentOut,
+    responses={**_NOT_YOURS, Conflict.status: problem_doc("Not stored yet, or lost.")},
+)
+def read_attachment(
+    case_ref: str, attachment_id: int, access: RecipientAccess, context: Context, response: Response
+) -> AttachmentOut:
+    """An attachment's envelope (a spoken account's audio): open it on your own device."""
+    response.headers["Cache-Control"] = _NO_STORE
+    with transaction(context.sessions) as session:
+        return attachments.read_attachment(session, access, case_ref, attachment_id)
 
 
 @router.post(

@@ -10,7 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from intake.models import Case
 from intake.reports.schemas import Schema
-from intake.vocab import EventType, Outcome, ReferralTarget, Status
+from intake.vocab import AUDIO, AttachmentStatus, EventType, Outcome, ReferralTarget, Status
 
 MESSAGE_MAX = 5_000
 OVERRIDE_REASON_MAX = 1_000
@@ -36,6 +36,8 @@ class CaseOut(Schema):
     due_at: str
     overdue: bool
     recipients: list[str]
+    # The spoken account's audio (voice cases, SPEC 17); null when the case has none.
+    audio: AttachmentStatus | None = None
 
     @classmethod
     def of(cls, case: Case, *, now: datetime) -> CaseOut:
@@ -56,6 +58,7 @@ def summary_fields(case: Case, *, now: datetime) -> dict[str, Any]:
         "due_at": rfc3339(case.due_at),
         "overdue": case.status == "routed" and now > case.due_at,
         "recipients": [r.focal_point_id for r in case.recipients if r.active],
+        "audio": next((a.status for a in case.attachments if a.kind == AUDIO), None),
     }
 
 
@@ -64,9 +67,26 @@ class RoutingOut(Schema):
     table_version: str
 
 
+class AttachmentRef(Schema):
+    id: int
+    kind: str
+    status: AttachmentStatus
+
+
 class CaseDetail(CaseOut):
     envelope: dict[str, Any]
     routing: RoutingOut
+    attachments: list[AttachmentRef] = []
+
+
+class AttachmentOut(Schema):
+    """An attachment's envelope (SPEC 17): open it like the case's, AAD `intake:v1:` + case_ref."""
+
+    id: int
+    case_ref: str
+    kind: str
+    status: AttachmentStatus
+    envelope: dict[str, Any]
 
 
 class CaseList(Schema):

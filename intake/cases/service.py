@@ -20,7 +20,14 @@ from sqlalchemy import Select, and_, not_, select
 from sqlalchemy.orm import Session, selectinload
 
 from intake.audit import trail as audit
-from intake.cases.schemas import CaseDetail, CaseList, CaseOut, RoutingOut, summary_fields
+from intake.cases.schemas import (
+    AttachmentRef,
+    CaseDetail,
+    CaseList,
+    CaseOut,
+    RoutingOut,
+    summary_fields,
+)
 from intake.context import AppContext
 from intake.errors import Conflict, InvalidInput, NotFound
 from intake.models import Case
@@ -32,6 +39,7 @@ PAGE_DEFAULT = 50
 PAGE_MAX = 100
 _NOT_FOUND = "No such case."
 _BAD_CURSOR = "The cursor is not valid; start again without it."
+_LOADED = (selectinload(Case.recipients), selectinload(Case.attachments))
 
 
 @dataclass(frozen=True)
@@ -104,7 +112,7 @@ def list_cases(
 
 
 def _page_statement(access: CaseAccess, query: ListQuery, now: datetime) -> Select[Case]:
-    statement = select(Case).where(access.scope).options(selectinload(Case.recipients))
+    statement = select(Case).where(access.scope).options(*_LOADED)
     if query.status is not None:
         statement = statement.where(Case.status == query.status)
     if query.overdue is not None:
@@ -120,11 +128,7 @@ def find_visible(
     session: Session, access: CaseAccess, case_ref: str, *, lock: bool = False
 ) -> Case:
     """The case if this account may see it; NotFound otherwise (no hint either way)."""
-    statement = (
-        select(Case)
-        .where(Case.case_ref == case_ref, access.scope)
-        .options(selectinload(Case.recipients))
-    )
+    statement = select(Case).where(Case.case_ref == case_ref, access.scope).options(*_LOADED)
     if lock:
         statement = statement.with_for_update(of=Case)
     case = session.scalars(statement).first()
@@ -146,6 +150,10 @@ def read_case(session: Session, access: CaseAccess, case_ref: str, *, now: datet
         **summary_fields(case, now=now),
         envelope=json.loads(case.envelope),
         routing=RoutingOut(rule=case.rule_id, table_version=case.table_version),
+        attachments=[
+            AttachmentRef(id=item.id, kind=item.kind, status=item.status)
+            for item in case.attachments
+        ],
     )
 
 

@@ -6,12 +6,14 @@ import argparse
 import getpass
 from pathlib import Path
 
+from channels.registry import installed
 from crypto.server_secret import SecretFileError, load_or_create
 from intake.audit import trail as audit
 from intake.commands.base import Subparsers, UserError, err, load_settings, out, read_text_file
 from intake.commands.db import apply_migrations
 from intake.db import make_engine, make_sessionmaker, transaction
 from intake.routing_tables.store import store_table
+from intake.settings import Settings
 from routing.table import check_table_text
 
 
@@ -26,14 +28,25 @@ def register(subcommands: Subparsers) -> None:
     load.set_defaults(handler=run_load)
 
 
+def table_problems(text: str, settings: Settings) -> tuple[list[str], list[str]]:
+    """(problems, warnings) of a table: its own, then what an installed channel cannot
+    serve with this configuration (a voice language without speech, SPEC 17)."""
+    result = check_table_text(text)
+    problems = list(result.problems)
+    if result.table is not None:
+        for channel in installed():
+            problems += channel.table_problems(result.table, settings)
+    return problems, list(result.warnings)
+
+
 def _checked(path: Path) -> str:
     """The table's text when valid; otherwise every problem on stderr and exit 1."""
     text = read_text_file(path, what="routing table")
-    result = check_table_text(text)
-    for warning in result.warnings:
+    problems, warnings = table_problems(text, load_settings())
+    for warning in warnings:
         err(f"warning: {warning}")
-    if result.problems:
-        for problem in result.problems:
+    if problems:
+        for problem in problems:
             err(problem)
         raise SystemExit(1)
     return text

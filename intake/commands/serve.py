@@ -14,13 +14,14 @@ from crypto.server_secret import SecretFileError, load_or_create
 from intake.app import create_app
 from intake.commands.base import Subparsers, UserError, err, load_settings
 from intake.commands.db import apply_migrations
+from intake.commands.routing import table_problems
 from intake.db import make_engine, make_sessionmaker, transaction
 from intake.logs import configure_logging
 from intake.models import RoutingTableVersion
 from intake.routing_tables.demo import demo_keys_dir, ensure_demo_table
 from intake.routing_tables.store import store_table
 from intake.settings import Settings
-from routing.table import TableInvalid, check_table_text
+from routing.table import TableInvalid
 
 log = logging.getLogger("intake.serve")
 DEMO_LOADER = "intake serve (demo)"
@@ -79,7 +80,7 @@ def read_routing_file(settings: Settings) -> str | None:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         raise UserError(f"routing table {path} cannot be read") from None
-    problems = check_table_text(text).problems
+    problems, _warnings = table_problems(text, settings)
     if problems:
         raise UserError(
             f"routing table {path} is invalid ({len(problems)} problems); "

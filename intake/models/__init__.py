@@ -4,6 +4,7 @@ Channels keep their own rows in their own models (`channels/*/models.py`) on
 the same `Base`; `channels.registry` imports those.
 """
 
+from intake.models.attachment import CaseAttachment
 from intake.models.audit import AuditEvent
 from intake.models.base import Base, UTCDateTime, utcnow
 from intake.models.case import Case, CaseEvent, CaseMessage, CaseRecipient
@@ -15,6 +16,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Case",
+    "CaseAttachment",
     "CaseEvent",
     "CaseMessage",
     "CaseRecipient",

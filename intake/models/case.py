@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from intake.models.attachment import CaseAttachment
 from intake.models.base import Base, UTCDateTime, utcnow
 
 
@@ -56,6 +57,9 @@ class Case(Base):
 
     recipients: Mapped[list[CaseRecipient]] = relationship(
         back_populates="case", order_by="CaseRecipient.position", cascade="all, delete-orphan"
+    )
+    attachments: Mapped[list[CaseAttachment]] = relationship(
+        order_by="CaseAttachment.id", cascade="all, delete-orphan", passive_deletes=True
     )
 
     __table_args__ = (

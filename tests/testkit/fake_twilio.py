@@ -2,6 +2,8 @@
 
 A small real HTTP server in a thread. It checks HTTP basic auth (account
 SID + auth token) as Twilio does, records the messages created and deleted,
+serves call recordings (their audio at `.../Recordings/{RE}.wav`, deleted with
+`DELETE .../Recordings/{RE}.json`) and deletes calls (`DELETE .../Calls/{CA}.json`),
 answers Twilio's JSON shapes, and can be told to fail the next N requests
 (500 or 429), or to answer slowly, so tests can prove retries, backoff and
 exactly-once delivery without mocking any twilio class.
@@ -25,6 +27,10 @@ _PATH = re.compile(
     r"^/2010-04-01/Accounts/(?P<account>AC[0-9a-fA-F]{32})/Messages"
     r"(?:/(?P<sid>[A-Z]{2}[0-9a-fA-F]{32}))?\.json$"
 )
+_RESOURCE = re.compile(
+    r"^/2010-04-01/Accounts/(?P<account>AC[0-9a-fA-F]{32})/(?P<kind>Recordings|Calls)"
+    r"/(?P<sid>(?:RE|CA)[0-9a-f]{32})\.(?P<ext>json|wav)$"
+)
 _ERROR_CODES = {400: 21604, 401: 20003, 404: 20404, 429: 20429, 500: 20500, 503: 20503}
 
 
@@ -44,6 +50,14 @@ class Seen:
     at: float  # time.monotonic() when answered
 
 
+@dataclass(frozen=True)
+class Binary:
+    """A non-JSON answer (a recording's audio)."""
+
+    data: bytes
+    content_type: str
+
+
 @dataclass
 class _State:
     messages: list[CreatedMessage] = field(default_factory=list)
@@ -51,6 +65,10 @@ class _State:
     known: set[str] = field(default_factory=set)
     requests: list[Seen] = field(default_factory=list)
     failures: list[int] = field(default_factory=list)
+    recordings: dict[str, bytes] = field(default_factory=dict)
+    calls: set[str] = field(default_factory=set)
+    deleted_recordings: list[str] = field(default_factory=list)
+    deleted_calls: list[str] = field(default_factory=list)
 
 
 class FakeTwilio:
@@ -90,6 +108,22 @@ class FakeTwilio:
         with self._lock:
             self._state.known.add(sid)
 
+    def add_recording(self, recording_sid: str, audio: bytes, *, call_sid: str) -> None:
+        """A call that Twilio recorded: the recording's audio and the call itself exist."""
+        with self._lock:
+            self._state.recordings[recording_sid] = audio
+            self._state.calls.add(call_sid)
+
+    @property
+    def deleted_recordings(self) -> list[str]:
+        with self._lock:
+            return list(self._state.deleted_recordings)
+
+    @property
+    def deleted_calls(self) -> list[str]:
+        with self._lock:
+            return list(self._state.deleted_calls)
+
     def fail_next(self, count: int, status: int = 500) -> None:
         with self._lock:
             self._state.failures.extend([status] * count)
@@ -121,6 +155,11 @@ class FakeTwilio:
     def _answer(self, method: str, path: str, auth: str | None, form: str) -> tuple[int, Any]:
         if auth != self._auth:
             return _error(401)
+        resource = _RESOURCE.match(path.split("?", 1)[0])
+        if resource is not None and resource["account"] == self.account_sid:
+            if self._state.failures:
+                return _error(self._state.failures.pop(0))
+            return self._resource(method, resource["kind"], resource["sid"], resource["ext"])
         match = _PATH.match(path.split("?", 1)[0])
         if match is None or match["account"] != self.account_sid:
             return _error(404)
@@ -159,6 +198,24 @@ class FakeTwilio:
         self._state.deleted.append(sid)
         return 204, None
 
+    def _resource(self, method: str, kind: str, sid: str, ext: str) -> tuple[int, Any]:
+        state = self._state
+        if kind == "Recordings" and method == "GET" and ext == "wav":
+            audio = state.recordings.get(sid)
+            return (200, Binary(audio, "audio/x-wav")) if audio is not None else _error(404)
+        if method != "DELETE" or ext != "json":
+            return _error(404)
+        if kind == "Recordings":
+            if state.recordings.pop(sid, None) is None:
+                return _error(404)
+            state.deleted_recordings.append(sid)
+            return 204, None
+        if sid not in state.calls:
+            return _error(404)
+        state.calls.discard(sid)
+        state.deleted_calls.append(sid)
+        return 204, None
+
 
 def _error(status: int) -> tuple[int, Any]:
     code = _ERROR_CODES.get(status, 20500)
@@ -180,12 +237,16 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
             status, body = fake.handle(
                 self.command, self.path, self.headers.get("Authorization"), form
             )
-            data = b"" if body is None else json.dumps(body).encode("utf-8")
+            kind = "application/json"
+            if isinstance(body, Binary):
+                data, kind = body.data, body.content_type
+            else:
+                data = b"" if body is None else json.dumps(body).encode("utf-8")
             self.send_response(status)
             if status == 429:
                 self.send_header("Retry-After", "1")
             if data:
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

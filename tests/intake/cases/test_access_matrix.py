@@ -23,6 +23,7 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/hotline/reports"): {"operator"},
     ("GET", "/api/v1/cases"): {"focal_point", "coordinator"},
     ("GET", "/api/v1/cases/{case_ref}"): {"focal_point"},
+    ("GET", "/api/v1/cases/{case_ref}/attachments/{attachment_id}"): {"focal_point"},
     ("POST", "/api/v1/cases/{case_ref}/events"): {"focal_point"},
     ("POST", "/api/v1/cases/{case_ref}/messages"): {"focal_point"},
     ("POST", "/api/v1/cases/{case_ref}/recipients"): {"focal_point"},

@@ -31,6 +31,7 @@ SUMMARY_FIELDS = {
     "due_at",
     "overdue",
     "recipients",
+    "audio",  # SPEC 17: null unless the case has a spoken account
 }
 
 
@@ -77,6 +78,7 @@ def test_summary_has_exactly_the_spec_fields(
     assert item["overdue"] is False
     assert item["victim_is_child"] is None
     assert item["recipients"] == ["ke-unicef", "ke-coordinator"]
+    assert item["audio"] is None
     for field in ("received_at", "due_at"):
         assert item[field].endswith("Z")
         assert "T" in item[field]
@@ -91,7 +93,7 @@ def test_detail_gives_the_envelope_to_a_recipient_only(
     assert response.status_code == 200, response.text
     assert response.headers["cache-control"] == "no-store"
     body = response.json()
-    assert set(body) == SUMMARY_FIELDS | {"envelope", "routing"}
+    assert set(body) == SUMMARY_FIELDS | {"envelope", "routing", "attachments"}
     assert body["routing"] == {"rule": "ke-sea-unicef", "table_version": "test-1"}
     content = open_envelope(
         body["envelope"],
