@@ -1,10 +1,11 @@
 """The operator console: sign in, enter a call, read the receipt out, next call.
 
 Plain HTML forms, complete without JavaScript. The session is the staff
-bearer token in an HttpOnly, SameSite=Strict cookie scoped to /hotline
-(Secure over https); every POST also carries the double-submit CSRF token of
-the public forms. Nothing here reads a case back: after the receipt page, the
-call is out of the operator's reach.
+bearer token in an HttpOnly, SameSite=Strict cookie scoped to /hotline (when
+INTAKE_PUBLIC_URL is https: `Secure`, named `__Host-hotline_session`, path /);
+every POST also carries the double-submit CSRF token of the public forms.
+Nothing here reads a case back: after the receipt page, the call is out of
+the operator's reach.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from intake import i18n
 from intake.context import AppContext
 from intake.db import transaction
 from intake.errors import ServiceUnavailable, TooManyRequests, Unauthorized
+from intake.http.client import StaffCookie, staff_cookie
 from intake.http.deps import Context, display_language
 from intake.http.forms import FieldError, FormFields, csrf_passed, field_errors, report_fields
 from intake.http.pages import active_agencies, country_options, render_page
@@ -58,8 +60,12 @@ PROBLEMS = {
 # --- session -------------------------------------------------------------------------------
 
 
+def _cookie(request: Request, context: AppContext) -> StaffCookie:
+    return staff_cookie(request, context.settings, name=SESSION_COOKIE, path=COOKIE_PATH)
+
+
 def _session(request: Request, context: AppContext) -> Staff | None:
-    token = request.cookies.get(SESSION_COOKIE)
+    token = request.cookies.get(_cookie(request, context).name)
     return staff_for_token(context, token) if token else None
 
 
@@ -258,14 +264,15 @@ def login(request: Request, context: Context, form: FormFields) -> Response:
     if staff is None or staff.role != OPERATOR:
         return _forbidden_page(request, context, language)  # the token is never handed out
     response = _redirect("/hotline", language)
+    cookie = _cookie(request, context)
     response.set_cookie(
-        SESSION_COOKIE,
+        cookie.name,
         issued.access_token,
         max_age=issued.expires_in,
-        path=COOKIE_PATH,
+        path=cookie.path,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=cookie.secure,
     )
     return response
 
@@ -273,16 +280,13 @@ def login(request: Request, context: Context, form: FormFields) -> Response:
 @router.post("/hotline/logout")
 def logout(request: Request, context: Context, form: FormFields) -> Response:
     language = display_language(request, context)
-    token = request.cookies.get(SESSION_COOKIE)
+    cookie = _cookie(request, context)
+    token = request.cookies.get(cookie.name)
     if token and csrf_passed(request, context, form):
         _revoke(context, token)
     response = _redirect("/hotline/login", language)
     response.delete_cookie(
-        SESSION_COOKIE,
-        path=COOKIE_PATH,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
+        cookie.name, path=cookie.path, httponly=True, samesite="strict", secure=cookie.secure
     )
     return response
 

@@ -38,9 +38,13 @@ router = APIRouter(tags=["sms"])
 
 
 def signed_url(settings: Settings, request: Request) -> str:
-    """The URL Twilio signed: the public base URL, this path and the query as sent."""
+    """The URL Twilio signed: the public base URL, this path and the query as sent.
+
+    Built from INTAKE_PUBLIC_URL only, never from the Host header (SPEC 15):
+    without it no signature can be checked (`intake serve` refuses to start).
+    """
     if settings.public_url is None:
-        return str(request.url)
+        raise Forbidden("The request signature cannot be checked on this server.")
     query = request.url.query
     return f"{settings.public_url}{PATH}" + (f"?{query}" if query else "")
 

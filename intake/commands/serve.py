@@ -25,6 +25,10 @@ from routing.table import TableInvalid, check_table_text
 log = logging.getLogger("intake.serve")
 DEMO_LOADER = "intake serve (demo)"
 FILE_LOADER = "intake serve"
+INSECURE_KDF_WARNING = (
+    "WARNING: INTAKE_INSECURE_TEST_KDF is set: receipts are weak (minimum Argon2id cost, "
+    "easy to guess); for tests only, never for real reports"
+)
 
 
 def register(subcommands: Subparsers) -> None:
@@ -41,6 +45,11 @@ def run(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise UserError("--workers must be at least 1")
     settings = load_settings()
+    if settings.sms_enabled and settings.public_url is None:
+        raise UserError(
+            "INTAKE_TWILIO_AUTH_TOKEN needs INTAKE_PUBLIC_URL: Twilio signatures are checked "
+            "against the public URL, never the Host header"
+        )
     routing_text = read_routing_file(settings)  # a bad table stops us before anything else
     configure_logging(settings.log_level)
     try:
@@ -50,8 +59,7 @@ def run(args: argparse.Namespace) -> int:
     apply_migrations(settings.resolved_database_url)
     announce(load_routing_at_start(settings, routing_text), settings)
     if settings.insecure_test_kdf:
-        err("*** INTAKE_INSECURE_TEST_KDF is set: receipts use the MINIMUM Argon2id cost, ***")
-        err("*** which gives no protection against guessing. For tests only: never in use. ***")
+        err(INSECURE_KDF_WARNING)
     uvicorn.run(
         "intake.commands.serve:app_from_environment",
         factory=True,

@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from intake import i18n
 from intake.context import AppContext
+from intake.http.client import is_secure
 from intake.http.forms import CSRF_COOKIE, CSRF_FIELD, cookie_value, csrf_token
 from intake.paths import package_folder
 from routing.constants import is_country_code
@@ -106,6 +107,6 @@ def render_page(
         path="/",
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=is_secure(request, context.settings),
     )
     return response
