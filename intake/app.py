@@ -60,6 +60,7 @@ def build_context(
         receipt_salt=ensure_receipt_salt(sessions),
         kdf=KdfPool(settings.kdf_concurrency),
         channels=tuple(channels),
+        passwords=KdfPool(settings.password_concurrency),
     )
 
 

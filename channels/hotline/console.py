@@ -27,7 +27,7 @@ from intake.context import AppContext
 from intake.db import transaction
 from intake.errors import ServiceUnavailable, TooManyRequests, Unauthorized
 from intake.http.client import StaffCookie, staff_cookie
-from intake.http.deps import Context, display_language
+from intake.http.deps import Context, client_source, display_language
 from intake.http.forms import FieldError, FormFields, csrf_passed, field_errors, report_fields
 from intake.http.pages import active_agencies, country_options, render_page
 from intake.models import StaffToken, utcnow
@@ -251,7 +251,7 @@ def login(request: Request, context: Context, form: FormFields) -> Response:
         username=username, password=form.get("password", "")[:1024], otp=form.get("otp") or None
     )
     try:
-        issued = issue_token(context, credentials)
+        issued = issue_token(context, credentials, source=client_source(request, context))
     except Unauthorized:
         return _login_page(
             request, context, language, problem="wrong", username=username, status=401
