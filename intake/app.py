@@ -25,6 +25,7 @@ from intake.errors import install_error_handlers
 from intake.followup.api import router as followup_router
 from intake.http.client import ClientMiddleware
 from intake.http.health import router as health_router
+from intake.http.json_depth import JsonDepthMiddleware
 from intake.http.middleware import (
     AccessLogMiddleware,
     BodyLimitMiddleware,
@@ -106,6 +107,7 @@ def create_app(
         for router in channel.routers():
             app.include_router(router)
     app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(JsonDepthMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.https)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(ClientMiddleware, trusted=settings.trusted_networks)
