@@ -15,6 +15,7 @@ from intake.app import create_app
 from intake.commands.base import Subparsers, UserError, err, load_settings
 from intake.commands.db import apply_migrations
 from intake.db import make_engine, make_sessionmaker, transaction
+from intake.http.server import PROTOCOL
 from intake.logs import configure_logging
 from intake.models import RoutingTableVersion
 from intake.routing_tables.demo import demo_keys_dir, ensure_demo_table
@@ -70,8 +71,11 @@ def run(args: argparse.Namespace) -> int:
         log_config=None,
         server_header=False,
         proxy_headers=False,
-        # h11 caps request heads (16 KiB); httptools accepts megabytes of headers.
-        http="h11",
+        # h11 caps request heads (16 KiB); httptools accepts megabytes of headers. Ours adds
+        # the slow-client deadline (INTAKE_REQUEST_TIMEOUT_S); beyond INTAKE_MAX_CONNECTIONS
+        # connections (or requests in progress) uvicorn answers 503.
+        http=PROTOCOL,
+        limit_concurrency=settings.max_connections,
         # Importing the app can take more than uvicorn's 5 s on a loaded 2-core machine.
         timeout_worker_healthcheck=60,
     )
