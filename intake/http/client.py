@@ -110,11 +110,6 @@ class ClientMiddleware:
         await self.app(scope, receive, send)
 
 
-def is_secure(request: Request, settings: Settings) -> bool:
-    """The answer travels over https: the public URL says so, or the (trusted) scheme does."""
-    return settings.https or request.url.scheme == "https"
-
-
 @dataclass(frozen=True)
 class StaffCookie:
     """Name, path and `Secure` of a staff session cookie (SPEC 15: `__Host-…` over https)."""

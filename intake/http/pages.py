@@ -17,7 +17,6 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from intake import i18n
 from intake.context import AppContext
-from intake.http.client import is_secure
 from intake.http.forms import CSRF_COOKIE, CSRF_FIELD, cookie_value, csrf_token
 from intake.paths import package_folder
 from routing.constants import is_country_code
@@ -107,6 +106,6 @@ def render_page(
         path="/",
         httponly=True,
         samesite="strict",
-        secure=is_secure(request, context.settings),
+        secure=request.url.scheme == "https",  # the scheme intake.http.client resolved
     )
     return response
