@@ -23,9 +23,13 @@ MAX_FIELD_BYTES = 64 * 1024
 
 
 def signed_url(settings: Settings, request: Request, path: str) -> str:
-    """The URL Twilio signed: the public base URL, the path and the query as sent."""
+    """The URL Twilio signed: the public base URL, the path and the query as sent.
+
+    Built from INTAKE_PUBLIC_URL only, never from the Host header (SPEC 15):
+    without it no signature can be checked (`intake serve` refuses to start).
+    """
     if settings.public_url is None:
-        return str(request.url)
+        raise Forbidden("The request signature cannot be checked on this server.")
     query = request.url.query
     return f"{settings.public_url}{path}" + (f"?{query}" if query else "")
 

@@ -69,6 +69,62 @@ def keypair_from_seed(seed: bytes) -> KeyPair:
     return KeyPair(public_key=public_key, private_key=private_key)
 
 
+# Curve25519: the field prime, the order of the prime subgroup, (A - 2) / 4 for the ladder.
+_P = 2**255 - 19
+_L = 2**252 + 27742317777372353535851937790883648493
+_A = 486662
+_A24 = 121665
+_PROBE_SCALAR = bytes(range(1, 33))
+
+
+def is_full_order_public_key(pk: bytes) -> bool:
+    """True for a canonical X25519 public key in the prime-order subgroup.
+
+    Every key X25519 makes (a clamped scalar times the base point) is one. Refused:
+    anything not 32 bytes, a non-canonical encoding (u >= p, the top bit set), a
+    point on the twist instead of the curve, and every point of small or mixed
+    order: the all-zero key and the other small-order points that libsodium
+    blacklists give an all-zero shared secret (caught by a real scalar
+    multiplication), and [L]P must be the point at infinity.
+    """
+    if not isinstance(pk, bytes) or len(pk) != KEY_BYTES:
+        return False
+    u = int.from_bytes(pk, "little")
+    if u >= _P or not _on_curve(u):
+        return False
+    try:
+        shared = sodium.crypto_scalarmult(_PROBE_SCALAR, pk)
+    except (nacl.exceptions.CryptoError, RuntimeError):
+        return False  # libsodium refuses small-order points (all-zero output)
+    if shared == bytes(KEY_BYTES):
+        return False
+    return _ladder_z(u, _L) == 0
+
+
+def _on_curve(u: int) -> bool:
+    """v^2 = u^3 + A u^2 + u has a solution in the field (Euler's criterion)."""
+    rhs = (u * u * u + _A * u * u + u) % _P
+    return rhs == 0 or pow(rhs, (_P - 1) // 2, _P) == 1
+
+
+def _ladder_z(u: int, k: int) -> int:
+    """Z of [k]P in projective x-only coordinates (RFC 7748 ladder, no clamping)."""
+    x2, z2, x3, z3, swap = 1, 0, u, 1, 0
+    for bit in reversed(range(k.bit_length())):
+        k_t = (k >> bit) & 1
+        if swap ^ k_t:
+            x2, x3, z2, z3 = x3, x2, z3, z2
+        swap = k_t
+        a, b, c, d = x2 + z2, x2 - z2, x3 + z3, x3 - z3
+        aa, bb, da, cb = a * a % _P, b * b % _P, d * a % _P, c * b % _P
+        e = (aa - bb) % _P
+        x3, z3 = (da + cb) ** 2 % _P, u * (da - cb) ** 2 % _P
+        x2, z2 = aa * bb % _P, e * (aa + _A24 * e) % _P
+    if swap:
+        z2 = z3
+    return z2
+
+
 def public_key_b64(pk: bytes) -> str:
     """A public key as it travels (SPEC section 5): base64 of the raw 32 bytes."""
     kid_of(pk)  # validates the length

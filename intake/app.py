@@ -23,7 +23,9 @@ from intake.context import (
 from intake.db import make_engine, make_sessionmaker, private_dir
 from intake.errors import install_error_handlers
 from intake.followup.api import router as followup_router
+from intake.http.client import ClientMiddleware
 from intake.http.health import router as health_router
+from intake.http.json_depth import JsonDepthMiddleware
 from intake.http.middleware import (
     AccessLogMiddleware,
     BodyLimitMiddleware,
@@ -61,6 +63,7 @@ def build_context(
         receipt_salt=ensure_receipt_salt(sessions),
         kdf=KdfPool(settings.kdf_concurrency),
         channels=tuple(channels),
+        passwords=KdfPool(settings.password_concurrency),
     )
 
 
@@ -94,11 +97,11 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
-        openapi_url="/openapi.json" if settings.docs_enabled else None,
+        openapi_url="/openapi.json" if settings.docs else None,
     )
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=package_folder("static")), name="static")
-    if settings.docs_enabled:
+    if settings.docs:
         app.add_api_route("/docs", _docs_page, include_in_schema=False)
     for router in _core_routers():
         app.include_router(router)
@@ -106,8 +109,10 @@ def create_app(
         for router in channel.routers():
             app.include_router(router)
     app.add_middleware(AccessLogMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(JsonDepthMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.https)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(ClientMiddleware, trusted=settings.trusted_networks)
     return app
 
 

@@ -60,6 +60,8 @@ class KdfPool:
 
     Callers are already off the event loop (sync endpoints run in the thread
     pool); the semaphore bounds memory (19 MiB a run) and CPU under a burst.
+    Receipts (`AppContext.kdf`) and staff passwords (`AppContext.passwords`)
+    have a pool each, so a flood of sign-ins never takes a reporter's slot.
     """
 
     def __init__(self, size: int) -> None:
@@ -81,6 +83,7 @@ class AppContext:
     kdf: KdfPool
     routing: RoutingState = field(default_factory=RoutingState)
     channels: tuple[ChannelHooks, ...] = ()
+    passwords: KdfPool = field(default_factory=lambda: KdfPool(2))
     writer: BatchWriter = field(init=False)
 
     def __post_init__(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from sqlalchemy.exc import ArgumentError
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour)\s*$")
 _PERIODS = {"second": 1, "minute": 60, "hour": 3600}
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,12 @@ class Settings(BaseSettings):
     secret_file: Path | None = None
     log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
     report_limit: str = "60/hour"
+    # SPEC section 15.
+    trusted_proxies: str = ""  # addresses or CIDR ranges, separated by commas or spaces
+    report_global_limit: str = "600/minute"
+    signin_limit: str = "20/hour"
+    docs: bool = False
+    max_connections: int = Field(default=1000, ge=1, le=100_000)
 
     # Not in SPEC section 2; documented in README.md.
     followup_limit: str = "20/hour"
@@ -58,6 +66,8 @@ class Settings(BaseSettings):
     receipt_kdf_opslimit: int = Field(default=2, ge=2)
     receipt_kdf_memlimit_mib: int = Field(default=19, ge=19)
     kdf_concurrency: int = Field(default=4, ge=1, le=64)
+    password_concurrency: int = Field(default=2, ge=1, le=64)  # staff sign-ins, own slots
+    request_timeout_s: float = Field(default=30.0, ge=0.5, le=600)  # head + body, in all
     # Tests only: receipts at libsodium's minimum Argon2id cost (no protection at all).
     insecure_test_kdf: bool = False
     max_body_bytes: int = Field(default=512 * 1024, ge=64 * 1024)
@@ -76,7 +86,6 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_security: Literal["starttls", "tls", "none"] = "starttls"
-    docs_enabled: bool = True
     default_language: str = "en"
 
     @field_validator("log_level", mode="before")
@@ -84,10 +93,22 @@ class Settings(BaseSettings):
     def _lower_level(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
 
-    @field_validator("report_limit", "followup_limit", "followup_global_limit")
+    @field_validator(
+        "report_limit",
+        "report_global_limit",
+        "signin_limit",
+        "followup_limit",
+        "followup_global_limit",
+    )
     @classmethod
     def _rate(cls, value: str) -> str:
         RateLimit.parse(value)
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        parse_networks(value)
         return value
 
     @field_validator("public_url")
@@ -148,6 +169,23 @@ class Settings(BaseSettings):
         return RateLimit.parse(self.report_limit)
 
     @property
+    def report_global_rate(self) -> RateLimit:
+        return RateLimit.parse(self.report_global_limit)
+
+    @property
+    def signin_rate(self) -> RateLimit:
+        return RateLimit.parse(self.signin_limit)
+
+    @property
+    def trusted_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.trusted_proxies)
+
+    @property
+    def https(self) -> bool:
+        """INTAKE_PUBLIC_URL is https: HSTS on every answer, `Secure` `__Host-` staff cookies."""
+        return self.public_url is not None and self.public_url.startswith("https://")
+
+    @property
     def followup_rate(self) -> RateLimit:
         return RateLimit.parse(self.followup_limit)
 
@@ -158,6 +196,16 @@ class Settings(BaseSettings):
     @property
     def sms_enabled(self) -> bool:
         return self.twilio_auth_token is not None
+
+
+def parse_networks(text: str) -> tuple[Network, ...]:
+    """`10.0.0.1, 192.168.0.0/16 ::1` as networks; ValueError (fixed text) when one is not."""
+    try:
+        return tuple(
+            ipaddress.ip_network(part, strict=False) for part in text.replace(",", " ").split()
+        )
+    except ValueError:
+        raise ValueError("expected IP addresses or CIDR ranges separated by commas") from None
 
 
 def check_database_url(value: str) -> None:

@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StrictBool, StrictInt
 from pydantic_core import PydanticCustomError
 
+from crypto.keys import is_full_order_public_key
 from routing.constants import CATEGORIES, is_country_code
 
 ANY: Literal["*"] = "*"
@@ -87,6 +88,8 @@ def _public_key(value: object) -> bytes:
         raise _problem("must be a base64 string")
     if len(value) != KEY_BYTES:
         raise _problem(f"is {len(value)} bytes long; a public key is exactly {KEY_BYTES} bytes")
+    if not is_full_order_public_key(value):
+        raise _problem("is not an X25519 public key of full order (a small-order or invalid point)")
     return value
 
 

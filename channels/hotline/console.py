@@ -3,7 +3,8 @@
 Plain HTML forms, complete without JavaScript. The receipt is shown only when
 the operator asks for it, once (`channels.hotline.reveal`). The session is the staff
 bearer token in an HttpOnly, SameSite=Strict cookie scoped to /hotline
-(Secure over https); every POST also carries the double-submit CSRF token of
+(when INTAKE_PUBLIC_URL is https: `Secure`, named
+`__Host-hotline_session`, path /); every POST also carries the double-submit CSRF token of
 the public forms. Nothing here reads a case back: after the receipt page, the
 call is out of the operator's reach.
 """
@@ -27,7 +28,8 @@ from intake import i18n
 from intake.context import AppContext
 from intake.db import transaction
 from intake.errors import ServiceUnavailable, TooManyRequests, Unauthorized
-from intake.http.deps import Context, display_language
+from intake.http.client import StaffCookie, staff_cookie
+from intake.http.deps import Context, client_source, display_language
 from intake.http.forms import FieldError, FormFields, csrf_passed, field_errors, report_fields
 from intake.http.pages import active_agencies, country_options, render_page
 from intake.models import StaffToken, utcnow
@@ -60,8 +62,12 @@ PROBLEMS = {
 # --- session -------------------------------------------------------------------------------
 
 
+def _cookie(request: Request, context: AppContext) -> StaffCookie:
+    return staff_cookie(request, context.settings, name=SESSION_COOKIE, path=COOKIE_PATH)
+
+
 def _session(request: Request, context: AppContext) -> Staff | None:
-    token = request.cookies.get(SESSION_COOKIE)
+    token = request.cookies.get(_cookie(request, context).name)
     return staff_for_token(context, token) if token else None
 
 
@@ -264,7 +270,7 @@ def login(request: Request, context: Context, form: FormFields) -> Response:
         username=username, password=form.get("password", "")[:1024], otp=form.get("otp") or None
     )
     try:
-        issued = issue_token(context, credentials)
+        issued = issue_token(context, credentials, source=client_source(request, context))
     except Unauthorized:
         return _login_page(
             request, context, language, problem="wrong", username=username, status=401
@@ -277,14 +283,15 @@ def login(request: Request, context: Context, form: FormFields) -> Response:
     if staff is None or staff.role != OPERATOR:
         return _forbidden_page(request, context, language)  # the token is never handed out
     response = _redirect("/hotline", language)
+    cookie = _cookie(request, context)
     response.set_cookie(
-        SESSION_COOKIE,
+        cookie.name,
         issued.access_token,
         max_age=issued.expires_in,
-        path=COOKIE_PATH,
+        path=cookie.path,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=cookie.secure,
     )
     return response
 
@@ -292,16 +299,13 @@ def login(request: Request, context: Context, form: FormFields) -> Response:
 @router.post("/hotline/logout")
 def logout(request: Request, context: Context, form: FormFields) -> Response:
     language = display_language(request, context)
-    token = request.cookies.get(SESSION_COOKIE)
+    cookie = _cookie(request, context)
+    token = request.cookies.get(cookie.name)
     if token and csrf_passed(request, context, form):
         _revoke(context, token)
     response = _redirect("/hotline/login", language)
     response.delete_cookie(
-        SESSION_COOKIE,
-        path=COOKIE_PATH,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
+        cookie.name, path=cookie.path, httponly=True, samesite="strict", secure=cookie.secure
     )
     return response
 

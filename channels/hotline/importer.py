@@ -13,7 +13,7 @@ from channels.hotline.calls import call_id_hash, is_recorded, record
 from channels.hotline.schemas import to_submission
 from channels.hotline.transcripts import Row
 from intake.context import AppContext
-from intake.errors import ServiceUnavailable
+from intake.errors import ServiceUnavailable, TooManyRequests
 from intake.reports.service import submit
 from intake.routing_tables.store import NoRoutingTable
 
@@ -72,4 +72,6 @@ def import_row(context: AppContext, row: Row) -> Outcome:
         if is_recorded(context, digest):
             return Skipped()
         return Rejected(("row: not_stored",))
+    except TooManyRequests:
+        return Rejected(("row: rate_limited",))  # INTAKE_REPORT_GLOBAL_LIMIT; import it again later
     return Imported(accepted.case_ref, accepted.receipt)

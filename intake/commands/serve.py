@@ -16,6 +16,7 @@ from intake.commands.base import Subparsers, UserError, err, load_settings
 from intake.commands.db import apply_migrations
 from intake.commands.routing import table_problems
 from intake.db import make_engine, make_sessionmaker, transaction
+from intake.http.server import PROTOCOL
 from intake.logs import configure_logging
 from intake.models import RoutingTableVersion
 from intake.routing_tables.demo import demo_keys_dir, ensure_demo_table
@@ -26,6 +27,10 @@ from routing.table import TableInvalid
 log = logging.getLogger("intake.serve")
 DEMO_LOADER = "intake serve (demo)"
 FILE_LOADER = "intake serve"
+INSECURE_KDF_WARNING = (
+    "WARNING: INTAKE_INSECURE_TEST_KDF is set: receipts are weak (minimum Argon2id cost, "
+    "easy to guess); for tests only, never for real reports"
+)
 
 
 def register(subcommands: Subparsers) -> None:
@@ -42,6 +47,11 @@ def run(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise UserError("--workers must be at least 1")
     settings = load_settings()
+    if settings.sms_enabled and settings.public_url is None:
+        raise UserError(
+            "INTAKE_TWILIO_AUTH_TOKEN needs INTAKE_PUBLIC_URL: Twilio signatures are checked "
+            "against the public URL, never the Host header"
+        )
     routing_text = read_routing_file(settings)  # a bad table stops us before anything else
     configure_logging(settings.log_level)
     try:
@@ -51,8 +61,7 @@ def run(args: argparse.Namespace) -> int:
     apply_migrations(settings.resolved_database_url)
     announce(load_routing_at_start(settings, routing_text), settings)
     if settings.insecure_test_kdf:
-        err("*** INTAKE_INSECURE_TEST_KDF is set: receipts use the MINIMUM Argon2id cost, ***")
-        err("*** which gives no protection against guessing. For tests only: never in use. ***")
+        err(INSECURE_KDF_WARNING)
     uvicorn.run(
         "intake.commands.serve:app_from_environment",
         factory=True,
@@ -63,8 +72,11 @@ def run(args: argparse.Namespace) -> int:
         log_config=None,
         server_header=False,
         proxy_headers=False,
-        # h11 caps request heads (16 KiB); httptools accepts megabytes of headers.
-        http="h11",
+        # h11 caps request heads (16 KiB); httptools accepts megabytes of headers. Ours adds
+        # the slow-client deadline (INTAKE_REQUEST_TIMEOUT_S); beyond INTAKE_MAX_CONNECTIONS
+        # connections (or requests in progress) uvicorn answers 503.
+        http=PROTOCOL,
+        limit_concurrency=settings.max_connections,
         # Importing the app can take more than uvicorn's 5 s on a loaded 2-core machine.
         timeout_worker_healthcheck=60,
     )

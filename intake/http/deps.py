@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from intake import i18n, ratelimit
 from intake.context import AppContext
+from intake.http.client import limit_source
 
 
 def get_context(request: Request) -> AppContext:
@@ -39,7 +40,10 @@ def display_language(request: Request, context: AppContext, requested: str | Non
 
 
 def client_source(request: Request, context: AppContext) -> bytes | None:
-    """Keyed hash of the peer address for rate limits; the address itself goes nowhere."""
+    """Keyed hash of the client's address (`intake.http.client`) for every limit.
+
+    The address itself goes nowhere; an IPv6 address counts by its /64.
+    """
     if request.client is None:
         return None
-    return ratelimit.source_key(context.secret, request.client.host)
+    return ratelimit.source_key(context.secret, limit_source(request.client.host))

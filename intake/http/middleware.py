@@ -28,6 +28,15 @@ _SECURITY_HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
+HSTS = (b"strict-transport-security", b"max-age=31536000")
+NO_STORE = (b"cache-control", b"no-store")
+# Versioned static files are the only answers a cache may keep (SPEC 15 names the
+# receipt, follow-up, case and console paths; every other answer is no-store too).
+CACHEABLE_PREFIXES = ("/static/",)
+
+
+def may_be_cached(path: str) -> bool:
+    return path.startswith(CACHEABLE_PREFIXES)
 
 
 class BodyTooLarge(HTTPException):
@@ -108,10 +117,16 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 class SecurityHeadersMiddleware:
-    """Every response: nosniff, no-referrer, no framing; HTML also gets the CSP."""
+    """Every response: nosniff, no-referrer, no framing; HTML also gets the CSP.
 
-    def __init__(self, app: ASGIApp) -> None:
+    `Cache-Control: no-store` on everything but static files (a receipt, a
+    follow-up or case data is never kept by a browser or proxy cache), and HSTS
+    when the public URL is https.
+    """
+
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
+        self.extra = [HSTS] if hsts else []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -123,6 +138,10 @@ class SecurityHeadersMiddleware:
                 headers = list(message.get("headers", []))
                 present = {key.lower() for key, _ in headers}
                 headers += [pair for pair in _SECURITY_HEADERS if pair[0] not in present]
+                headers += [pair for pair in self.extra if pair[0] not in present]
+                if not may_be_cached(scope["path"]):
+                    headers = [pair for pair in headers if pair[0].lower() != NO_STORE[0]]
+                    headers.append(NO_STORE)
                 if b"content-security-policy" not in present:
                     policy = DOCS_CSP if scope["path"].startswith("/docs") else CSP
                     headers.append((b"content-security-policy", policy.encode()))

@@ -106,6 +106,6 @@ def render_page(
         path="/",
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=request.url.scheme == "https",  # the scheme intake.http.client resolved
     )
     return response

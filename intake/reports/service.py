@@ -35,11 +35,13 @@ from intake.reports.receipts import derive_for
 from intake.reports.schemas import ReportIn
 from intake.reports.submission import Accepted, Submission
 from intake.routing_tables.store import ActiveTable
+from intake.settings import RateLimit
 from routing.engine import Decision, Facts, decide
 from routing.table import RoutingTable
 
 log = logging.getLogger("intake.reports")
 REPORT_SCOPE = "report"
+GLOBAL_SCOPE = "report-global"  # INTAKE_REPORT_GLOBAL_LIMIT: accepted reports of every source
 _REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
 
@@ -70,13 +72,24 @@ def received_minute(moment: datetime) -> datetime:
     return moment.replace(second=0, microsecond=0)
 
 
+def _limits(context: AppContext, submission: Submission) -> list[tuple[str, bytes, RateLimit]]:
+    """The counters a report counts against: its source's, and every report's together."""
+    settings = context.settings
+    limits = [(GLOBAL_SCOPE, ratelimit.GLOBAL_SOURCE, settings.report_global_rate)]
+    if submission.source is not None:
+        limits.append((REPORT_SCOPE, submission.source, settings.report_rate))
+    return [entry for entry in limits if entry[2].enabled]
+
+
 def _refuse_when_over_limit(context: AppContext, submission: Submission, now: datetime) -> None:
-    limit = context.settings.report_rate
-    if submission.source is None or not limit.enabled:
+    """429 before any work when a limit is already reached (checked again in the commit)."""
+    limits = _limits(context, submission)
+    if not limits:
         return
     with context.sessions() as session:
-        if ratelimit.is_over(session, REPORT_SCOPE, submission.source, limit, now):
-            raise TooManyRequests(ratelimit.retry_after(limit, now))
+        for scope, source, limit in limits:
+            if ratelimit.is_over(session, scope, source, limit, now):
+                raise TooManyRequests(ratelimit.retry_after(limit, now))
 
 
 def _active_table(context: AppContext) -> ActiveTable:
@@ -153,11 +166,9 @@ def _sealed(submission: Submission, table: RoutingTable, decision: Decision, cas
 def _count_report(
     context: AppContext, session: Session, submission: Submission, now: datetime
 ) -> None:
-    limit = context.settings.report_rate
-    if submission.source is None or not limit.enabled:
-        return
-    if ratelimit.record(session, REPORT_SCOPE, submission.source, limit, now) > limit.count:
-        raise TooManyRequests(ratelimit.retry_after(limit, now))
+    for scope, source, limit in _limits(context, submission):
+        if ratelimit.record(session, scope, source, limit, now) > limit.count:
+            raise TooManyRequests(ratelimit.retry_after(limit, now))  # rolls the report back
 
 
 def _new_case(

@@ -5,7 +5,10 @@ Lockout: after `LOCK_AFTER` wrong attempts in a row an account is locked for
 not even checked), and a successful sign-in resets the count. Unknown
 usernames are counted the same way (a keyed hash of the name, in the shared
 rate counters) and answered as slowly as a wrong password, so neither the
-answer nor its timing says which accounts exist.
+answer nor its timing says which accounts exist. Failed sign-ins are also
+counted per client address (INTAKE_SIGNIN_LIMIT, SPEC 15). Password checks
+run in their own bounded pool (`AppContext.passwords`), never in the receipt
+KDF's slots.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ UNKNOWN_SCOPE = "login-unknown"
 UNKNOWN_LIMIT = RateLimit(LOCK_AFTER, int(LOCK_FOR.total_seconds()))
 BAD_CREDENTIALS = "The username, password or one-time code is wrong."
 LOCKED = "Too many failed sign-ins: this account is locked for a while. Try again later."
+SOURCE_SCOPE = "signin-source"  # INTAKE_SIGNIN_LIMIT: failed sign-ins per client address
+TOO_MANY_FROM_HERE = "Too many failed sign-ins from this address. Try again later."
 
 
 @dataclass(frozen=True, repr=False)
@@ -68,17 +73,43 @@ class _Account:
 
 
 def issue_token(
-    context: AppContext, credentials: Credentials, *, now: datetime | None = None
+    context: AppContext,
+    credentials: Credentials,
+    *,
+    source: bytes | None = None,
+    now: datetime | None = None,
 ) -> IssuedToken:
-    """A new bearer token, or Unauthorized (401) / TooManyRequests (429)."""
+    """A new bearer token, or Unauthorized (401) / TooManyRequests (429).
+
+    Every sign-in (the token endpoint, the staff and console sign-in pages)
+    comes here. `source` is the keyed hash of the client's address
+    (`intake.http.deps.client_source`): its failed attempts are limited by
+    INTAKE_SIGNIN_LIMIT besides the account's own lockout; over the limit the
+    password is not even checked.
+    """
     now = now or utcnow()
+    limit = context.settings.signin_rate
+    if source is not None and limit.enabled:
+        with context.sessions() as session:
+            if ratelimit.is_over(session, SOURCE_SCOPE, source, limit, now):
+                raise TooManyRequests(ratelimit.retry_after(limit, now), TOO_MANY_FROM_HERE)
+    try:
+        return _check_and_grant(context, credentials, now)
+    except Unauthorized:
+        if source is not None and limit.enabled:
+            with transaction(context.sessions) as session:
+                ratelimit.record(session, SOURCE_SCOPE, source, limit, now)
+        raise
+
+
+def _check_and_grant(context: AppContext, credentials: Credentials, now: datetime) -> IssuedToken:
     account, sample_hash = _load(context, credentials.username)
     if account is None:
         raise _refusal_unknown(context, credentials, sample_hash, now)
     if account.locked_until is not None and account.locked_until > now:
         raise TooManyRequests(_seconds(account.locked_until - now), LOCKED)
     stored_hash = account.password_hash
-    verified = context.kdf.run(lambda: verify_password(stored_hash, credentials.password))
+    verified = context.passwords.run(lambda: verify_password(stored_hash, credentials.password))
     step = None
     if verified and account.totp_sealed is not None:
         step = matching_step(
@@ -118,7 +149,7 @@ def _refusal_unknown(
     with context.sessions() as session:
         if ratelimit.is_over(session, UNKNOWN_SCOPE, source, UNKNOWN_LIMIT, now):
             return TooManyRequests(ratelimit.retry_after(UNKNOWN_LIMIT, now), LOCKED)
-    context.kdf.run(lambda: spend_like(sample_hash, credentials.password))
+    context.passwords.run(lambda: spend_like(sample_hash, credentials.password))
     with transaction(context.sessions) as session:
         ratelimit.record(session, UNKNOWN_SCOPE, source, UNKNOWN_LIMIT, now)
         # The typed name is not recorded: people type passwords into that field.

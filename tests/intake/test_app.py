@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from channels.registry import installed
+from crypto.kdf import KdfCost
+from intake.app import create_app
+from intake.settings import Settings
+
 
 def test_healthz_answers_ok(client: TestClient) -> None:
     response = client.get("/healthz")
@@ -45,7 +50,17 @@ def test_security_headers_on_every_response(client: TestClient) -> None:
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
 
 
-def test_docs_are_served_without_another_origin(client: TestClient) -> None:
+def test_docs_are_served_without_another_origin(
+    settings: Settings, loaded_routing: str, kdf_cost: KdfCost
+) -> None:
+    app = create_app(
+        settings.model_copy(update={"docs": True}), channels=installed(), receipt_cost=kdf_cost
+    )
+    with TestClient(app, base_url="https://intake.example.org") as client:
+        _assert_docs_served(client)
+
+
+def _assert_docs_served(client: TestClient) -> None:
     page = client.get("/docs")
     assert page.status_code == 200
     assert "http" not in page.text.replace("https://intake.example.org", "")

@@ -10,12 +10,18 @@ from typing import Any
 
 import pytest
 
+from crypto.keys import keypair_from_seed
+
 Doc = dict[str, Any]
 
 
+def key_bytes(n: int) -> bytes:
+    """A distinct, real X25519 public key per n (deterministic: from a seed of n)."""
+    return keypair_from_seed(bytes([n % 256]) * 32).public_key
+
+
 def key_b64(n: int) -> str:
-    """A distinct, valid 32-byte public key per n (any 32 bytes will do for routing)."""
-    return base64.b64encode(bytes([n % 256]) * 32).decode()
+    return base64.b64encode(key_bytes(n)).decode()
 
 
 def _value(value: object) -> str:

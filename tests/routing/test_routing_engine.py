@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from crypto.keys import keypair_from_seed
 from routing.constants import CATEGORIES
 from routing.engine import Decision, Facts, coordinator_for, decide
 from routing.table import FocalPoint, RoutingTable, Rule, load_table_text
@@ -146,7 +147,13 @@ def test_coordinator_for(table: RoutingTable, country: str, recipients: tuple[st
 
 def test_a_country_rule_listing_every_category_names_its_coordinator() -> None:
     fps = tuple(
-        FocalPoint(id=i, name=i, agency="A", country="KE", public_keys=(bytes([n]) * 32,))
+        FocalPoint(
+            id=i,
+            name=i,
+            agency="A",
+            country="KE",
+            public_keys=(keypair_from_seed(bytes([n]) * 32).public_key,),
+        )
         for n, i in enumerate(("coord", "global"))
     )
     every = Rule(id="ke", country="KE", category=CATEGORIES, affiliation="*", child="*",

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from crypto.keys import keypair_from_seed
 from routing.table import (
     DEMO_FOCAL_POINT_IDS,
     Number,
@@ -27,7 +28,14 @@ from routing.table import (
 
 Doc = dict[str, Any]
 Toml = Callable[[Doc], str]
-KEY_1 = base64.b64encode(b"\x01" * 32).decode()
+
+
+def _key(n: int) -> bytes:
+    """The real public key that `conftest.key_b64(n)` encodes."""
+    return keypair_from_seed(bytes([n]) * 32).public_key
+
+
+KEY_1 = base64.b64encode(_key(1)).decode()
 DEADLINE = "deadline_hours: must be a positive integer (hours), at most 8760 (a year)"
 
 
@@ -240,7 +248,7 @@ def test_helpers(doc: Doc, toml: Toml, public_key: Callable[[int], str]) -> None
     table = load_table_text(toml(doc))
     unicef = table.focal_point("ke-unicef")
     assert unicef is not None
-    assert unicef.public_keys == (b"\x01" * 32,)
+    assert unicef.public_keys == (_key(1),)
     assert table.focal_point("nobody") is None
     number = table.number("+254700000001")
     assert number is not None
@@ -250,14 +258,14 @@ def test_helpers(doc: Doc, toml: Toml, public_key: Callable[[int], str]) -> None
     assert rule is not None
     assert rule.affiliation == "WFP"
     assert table.public_keys_for(["ke-wfp", "ke-unicef", "ke-wfp"]) == [
-        b"\x02" * 32,
-        b"\x09" * 32,
-        b"\x01" * 32,
+        _key(2),
+        _key(9),
+        _key(1),
     ]
     with pytest.raises(KeyError, match="nobody"):
         table.public_keys_for(["ke-unicef", "nobody"])
-    assert table.escrow_keys == [bytes([200]) * 32]
-    expected = {hashlib.blake2b(bytes([n]) * 32, digest_size=16).hexdigest() for n in (2, 9)}
+    assert table.escrow_keys == [_key(200)]
+    expected = {hashlib.blake2b(_key(n), digest_size=16).hexdigest() for n in (2, 9)}
     assert table.kids_of("ke-wfp") == expected
     assert table.kids_of("nobody") == set()
 
@@ -385,7 +393,7 @@ def test_an_invalid_file_keeps_every_problem(doc: Doc, toml: Toml, tmp_path: Pat
 # Demo table -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("escrow", [None, base64.b64encode(b"e" * 32).decode()])
+@pytest.mark.parametrize("escrow", [None, base64.b64encode(_key(101)).decode()])
 def test_the_demo_table_is_valid_and_quiet(
     public_key: Callable[[int], str], escrow: str | None
 ) -> None:
@@ -399,7 +407,7 @@ def test_the_demo_table_is_valid_and_quiet(
     assert tuple(fp.id for fp in table.focal_points) == DEMO_FOCAL_POINT_IDS
     assert {"ke-unicef", "ke-wfp", "ke-coordinator", "global-psea"} <= set(DEMO_FOCAL_POINT_IDS)
     assert {fp.country for fp in table.focal_points} >= {"KE", "SO", "SD", "CD", "HT"}
-    assert table.escrow_keys == ([] if escrow is None else [b"e" * 32])
+    assert table.escrow_keys == ([] if escrow is None else [_key(101)])
     assert {number.country for number in table.numbers} == {"KE", "SO"}
     catch_all = table.rule("catch-all")
     assert catch_all is not None

@@ -88,7 +88,7 @@ def staff(settings: Settings, loaded_routing: str, kdf_cost: KdfCost) -> Staff:
 
 def _document() -> dict[str, Any]:
     """The app's OpenAPI document; building it opens no database."""
-    settings = Settings(data_dir=Path("unused"), docs_enabled=True)
+    settings = Settings(data_dir=Path("unused"), docs=True)
     document: dict[str, Any] = create_app(settings, channels=installed()).openapi()
     return document
 

@@ -90,7 +90,7 @@ def operator(client: TestClient, accounts: dict[str, str]) -> TestClient:
     return client
 
 
-def test_sign_in_sets_a_strict_http_only_cookie_scoped_to_the_console(
+def test_sign_in_sets_a_strict_http_only_host_cookie_over_https(
     client: TestClient, accounts: dict[str, str]
 ) -> None:
     response = _sign_in(client)
@@ -99,11 +99,12 @@ def test_sign_in_sets_a_strict_http_only_cookie_scoped_to_the_console(
     cookie = next(
         value
         for name, value in response.headers.multi_items()
-        if name == "set-cookie" and value.startswith("hotline_session=")
+        if name == "set-cookie" and value.startswith("__Host-hotline_session=")
     )
     attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")}
     assert {"httponly", "secure", "path", "samesite"} <= attributes
-    assert "Path=/hotline" in cookie
+    assert "Path=/;" in cookie + ";"  # a __Host- cookie is the whole site's, without Domain
+    assert "domain" not in attributes
     assert "SameSite=strict" in cookie or "SameSite=Strict" in cookie
 
 
@@ -140,7 +141,7 @@ def test_other_roles_get_a_403_page_and_no_session(
     response = _sign_in(client, username)
     assert response.status_code == 403
     assert "<html" in response.text
-    assert "hotline_session" not in client.cookies
+    assert "__Host-hotline_session" not in client.cookies
     assert client.get("/hotline", follow_redirects=False).status_code == 303
 
 
@@ -231,10 +232,10 @@ def test_a_revoked_session_cannot_be_replayed(
     app: FastAPI, client: TestClient, accounts: dict[str, str]
 ) -> None:
     _sign_in(client)
-    token = client.cookies["hotline_session"]
+    token = client.cookies["__Host-hotline_session"]
     page = client.get("/hotline")
     client.post("/hotline/logout", data={"csrf_token": _csrf(page)})
-    client.cookies.set("hotline_session", token, path="/hotline")
+    client.cookies.set("__Host-hotline_session", token, path="/")
     response = client.post("/hotline", data={**_call_form(), "csrf_token": _csrf(page)})
     assert response.status_code == 401  # signed out: the form comes back, nothing is saved
     assert _cases(app) == 0

@@ -138,6 +138,18 @@ def test_serve_with_a_bad_table_exits_before_binding(tmp_path: Path) -> None:
     assert str(bad) in result.stderr
 
 
+def test_serve_with_twilio_but_no_public_url_exits_before_binding(tmp_path: Path) -> None:
+    result = run(
+        ["serve", "--port", "1"],
+        env={"INTAKE_DATA_DIR": str(tmp_path / "var"), "INTAKE_TWILIO_AUTH_TOKEN": "x" * 32},
+    )
+    assert result.returncode == 1
+    assert_one_line_error(result)
+    assert "INTAKE_PUBLIC_URL" in result.stderr
+    assert "x" * 32 not in result.stderr
+    assert not (tmp_path / "var").exists()  # nothing done, nothing bound
+
+
 @pytest.mark.parametrize(
     "env",
     [
