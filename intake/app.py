@@ -32,6 +32,8 @@ from intake.http.middleware import (
 from intake.paths import package_folder
 from intake.settings import Settings
 from intake.staff.api import router as staff_router
+from intake.staff.pages import router as staff_pages_router
+from intake.staff.web import install_page_handlers
 
 _DOCS_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>psea-intake API</title>
@@ -95,6 +97,7 @@ def create_app(
         openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
     install_error_handlers(app)
+    install_page_handlers(app)
     app.mount("/static", StaticFiles(directory=package_folder("static")), name="static")
     if settings.docs_enabled:
         app.add_api_route("/docs", _docs_page, include_in_schema=False)
@@ -114,4 +117,4 @@ async def _docs_page() -> HTMLResponse:
 
 
 def _core_routers() -> list[APIRouter]:
-    return [health_router, followup_router, staff_router, cases_router]
+    return [health_router, followup_router, staff_router, cases_router, staff_pages_router]

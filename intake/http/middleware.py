@@ -21,6 +21,10 @@ CSP = (
 )
 # Swagger UI sets inline styles; its page (staff only) allows them and nothing more.
 DOCS_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+# Staff pages (SPEC section 10): still no inline script and no eval, but libsodium's
+# WebAssembly may compile; never cached.
+STAFF_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
+STAFF_PREFIXES = ("/staff", "/inbox", "/hotline", "/dashboard")
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
@@ -123,13 +127,25 @@ class SecurityHeadersMiddleware:
                 headers = list(message.get("headers", []))
                 present = {key.lower() for key, _ in headers}
                 headers += [pair for pair in _SECURITY_HEADERS if pair[0] not in present]
+                staff = is_staff_page(scope["path"])
                 if b"content-security-policy" not in present:
-                    policy = DOCS_CSP if scope["path"].startswith("/docs") else CSP
-                    headers.append((b"content-security-policy", policy.encode()))
+                    headers.append((b"content-security-policy", _policy(scope["path"]).encode()))
+                if staff and b"cache-control" not in present:
+                    headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+def is_staff_page(path: str) -> bool:
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in STAFF_PREFIXES)
+
+
+def _policy(path: str) -> str:
+    if path.startswith("/docs"):
+        return DOCS_CSP
+    return STAFF_CSP if is_staff_page(path) else CSP
 
 
 class AccessLogMiddleware:

@@ -11,11 +11,13 @@ answer nor its timing says which accounts exist.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from crypto.passwords import spend_like, verify_password
 from intake import ratelimit
@@ -67,11 +69,45 @@ class _Account:
     disabled: bool
 
 
+# Adds the new credential's row for `user` inside the sign-in's transaction;
+# the bool says whether a one-time code was checked.
+Mint = Callable[[Session, StaffUser, bool], None]
+
+
 def issue_token(
     context: AppContext, credentials: Credentials, *, now: datetime | None = None
 ) -> IssuedToken:
     """A new bearer token, or Unauthorized (401) / TooManyRequests (429)."""
     now = now or utcnow()
+    ttl = timedelta(minutes=context.settings.token_ttl_minutes)
+    token = new_token()
+
+    def mint(session: Session, user: StaffUser, totp: bool) -> None:
+        session.add(
+            StaffToken(
+                user_id=user.id,
+                token_hash=token_hash(context.secret, token),
+                created_at=now,
+                expires_at=now + ttl,
+            )
+        )
+        audit.append(
+            session,
+            actor=user.username,
+            action="auth.token_issued",
+            detail={"expires_in": int(ttl.total_seconds()), "totp": totp},
+        )
+
+    sign_in(context, credentials, mint=mint, now=now)
+    return IssuedToken(access_token=token, expires_in=int(ttl.total_seconds()))
+
+
+def sign_in(context: AppContext, credentials: Credentials, *, mint: Mint, now: datetime) -> None:
+    """Check the credentials under the lockout and TOTP rules, then `mint` a credential.
+
+    One path for bearer tokens and web sessions: Unauthorized (401) for a
+    wrong username, password or code, TooManyRequests (429) while locked.
+    """
     account, sample_hash = _load(context, credentials.username)
     if account is None:
         raise _refusal_unknown(context, credentials, sample_hash, now)
@@ -91,7 +127,7 @@ def issue_token(
         verified = step is not None
     if not verified or account.disabled:
         _refuse_known(context, account.user_id, now)
-    return _grant(context, account.user_id, step, now)
+    _grant(context, account.user_id, step, now, mint)
 
 
 def _load(context: AppContext, username: str) -> tuple[_Account | None, str | None]:
@@ -142,9 +178,7 @@ def _refuse_known(context: AppContext, user_id: int, now: datetime) -> NoReturn:
     raise Unauthorized(BAD_CREDENTIALS)
 
 
-def _grant(context: AppContext, user_id: int, step: int | None, now: datetime) -> IssuedToken:
-    ttl = timedelta(minutes=context.settings.token_ttl_minutes)
-    token = new_token()
+def _grant(context: AppContext, user_id: int, step: int | None, now: datetime, mint: Mint) -> None:
     with transaction(context.sessions) as session:
         user = session.get(StaffUser, user_id, with_for_update=True)
         assert user is not None  # noqa: S101 - accounts are never deleted
@@ -156,21 +190,7 @@ def _grant(context: AppContext, user_id: int, step: int | None, now: datetime) -
             user.totp_last_step = step
         user.failed_logins = 0
         user.locked_until = None
-        session.add(
-            StaffToken(
-                user_id=user.id,
-                token_hash=token_hash(context.secret, token),
-                created_at=now,
-                expires_at=now + ttl,
-            )
-        )
-        audit.append(
-            session,
-            actor=user.username,
-            action="auth.token_issued",
-            detail={"expires_in": int(ttl.total_seconds()), "totp": step is not None},
-        )
-    return IssuedToken(access_token=token, expires_in=int(ttl.total_seconds()))
+        mint(session, user, step is not None)
 
 
 def staff_for_token(
