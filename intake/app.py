@@ -13,6 +13,7 @@ from crypto.kdf import KdfCost
 from crypto.server_secret import load_or_create
 from intake import i18n
 from intake.cases.api import router as cases_router
+from intake.cases.pages import router as case_pages_router
 from intake.context import (
     AppContext,
     ChannelHooks,
@@ -117,4 +118,11 @@ async def _docs_page() -> HTMLResponse:
 
 
 def _core_routers() -> list[APIRouter]:
-    return [health_router, followup_router, staff_router, cases_router, staff_pages_router]
+    return [
+        health_router,
+        followup_router,
+        staff_router,
+        cases_router,
+        staff_pages_router,
+        case_pages_router,
+    ]
