@@ -31,6 +31,7 @@ from intake.http.middleware import (
     SecurityHeadersMiddleware,
 )
 from intake.paths import package_folder
+from intake.routing_tables.api import router as focal_points_router
 from intake.settings import Settings
 from intake.staff.api import router as staff_router
 from intake.staff.pages import router as staff_pages_router
@@ -123,6 +124,7 @@ def _core_routers() -> list[APIRouter]:
         followup_router,
         staff_router,
         cases_router,
+        focal_points_router,
         staff_pages_router,
         case_pages_router,
     ]
