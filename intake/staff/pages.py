@@ -119,3 +119,10 @@ def home(request: Request, context: Context, staff: StaffPage) -> Response:
     """Where coordinators and admins land until the dashboard is installed."""
     language = display_language(request, context)
     return render_page(request, context, "staff/home.html", language, staff=staff)
+
+
+@router.get("/staff/keys", response_class=HTMLResponse)
+def keys(request: Request, context: Context) -> Response:
+    """Make a focal point key pair in the page (no sign-in: nothing is sent)."""
+    language = display_language(request, context)
+    return render_page(request, context, "staff/keys.html", language)
