@@ -148,3 +148,22 @@ def test_the_page_session_reaches_the_api_and_changes_need_the_csrf_header(
     assert good.status_code == 201, good.text
     client.cookies.clear()
     assert client.get(url).status_code == 401
+
+
+def test_a_page_sealed_sms_answer_with_its_text_goes_out_by_sms(
+    app: FastAPI, client: TestClient, staff: Headers
+) -> None:
+    from .test_messages import _sms_case
+
+    case_ref = _sms_case(app, contact_me=True)
+    url = f"/api/v1/cases/{case_ref}"
+    detail = client.get(url, headers=staff["unicef"]).json()
+    assert (detail["channel"], detail["consent"]["contact_me"]) == ("sms", True)
+    body = _sealed_body(detail, CANARY, [k["public_key"] for k in detail["recipient_keys"]])
+    sealed_only = client.post(f"{url}/messages", json=body, headers=staff["unicef"])
+    assert sealed_only.json()["sms_queued"] is False  # without the text nothing can go by SMS
+    with_text = client.post(
+        f"{url}/messages", json={**body, "text": CANARY}, headers=staff["unicef"]
+    )
+    assert with_text.status_code == 201
+    assert with_text.json()["sms_queued"] is True
