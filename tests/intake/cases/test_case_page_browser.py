@@ -249,3 +249,43 @@ def test_the_staff_pages_pass_axe(
     assert _axe(page) == [], "/inbox/cases"
     page.goto(f"{server.url}/inbox/cases/C-NOSUCHCASE00?lang={lang}")
     assert _axe(page) == [], "not found"
+
+
+def _open(page: Page, server: ThreadedServer, keyring: Keyring, tmp_path: Path) -> None:
+    case_ref, _receipt = _file_report(server)
+    key_path = tmp_path / "ke-unicef.key"
+    write_private_key_file(key_path, keyring.pairs["ke-unicef"], PASSPHRASE, cost=TEST_COST)
+    page.goto(f"{server.url}/inbox/cases/{case_ref}")
+    page.set_input_files("#f-keyfile", str(key_path))
+    page.fill("#f-passphrase", PASSPHRASE)
+    page.click("#open-form button[type=submit]")
+    expect(page.locator("[data-field=narrative]")).to_have_text(NARRATIVE)
+
+
+def test_the_report_is_dropped_when_the_page_is_left(
+    server: ThreadedServer, context: BrowserContext, keyring: Keyring, tmp_path: Path
+) -> None:
+    page = context.new_page()
+    _sign_in(page, server)
+    _open(page, server, keyring, tmp_path)
+    page.goto(f"{server.url}/inbox")
+    page.go_back()  # from the back/forward cache when Chromium kept it: pagehide ran
+    expect(page.locator("#open-form")).to_be_visible()
+    assert page.locator("#content").is_hidden()
+    assert page.locator("[data-field=narrative]").inner_text() == ""
+
+
+def test_the_report_is_dropped_at_the_idle_timeout(
+    server: ThreadedServer, context: BrowserContext, keyring: Keyring, tmp_path: Path
+) -> None:
+    page = context.new_page()
+    page.clock.install()
+    _sign_in(page, server)
+    _open(page, server, keyring, tmp_path)
+    idle = server.app.state.context.settings.staff_idle_minutes
+    with page.expect_navigation():
+        page.clock.run_for(idle * 60 * 1000 + 1000)
+    # The page left for the sign-in; the server's clock did not move, so the live
+    # session lands it back on the inbox. Either way the case page is gone.
+    assert "/inbox/cases/" not in page.url
+    assert NARRATIVE not in page.content()
