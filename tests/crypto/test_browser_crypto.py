@@ -28,7 +28,7 @@ from crypto.kdf import KEYFILE_COST, KdfCost
 from crypto.keys import KeyPair, generate_keypair, read_private_key_file, write_private_key_file
 from crypto.receipt import derive_receipt_keys, new_receipt, open_with_keypair
 from intake.cli import main as intake_main
-from intake.middleware import CSP
+from intake.http.middleware import CSP
 
 pytestmark = pytest.mark.browser
 
