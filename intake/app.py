@@ -13,6 +13,7 @@ from crypto.kdf import KdfCost
 from crypto.server_secret import load_or_create
 from intake import i18n
 from intake.cases.api import router as cases_router
+from intake.cases.pages import router as case_pages_router
 from intake.context import (
     AppContext,
     ChannelHooks,
@@ -32,8 +33,11 @@ from intake.http.middleware import (
     SecurityHeadersMiddleware,
 )
 from intake.paths import package_folder
+from intake.routing_tables.api import router as focal_points_router
 from intake.settings import Settings
 from intake.staff.api import router as staff_router
+from intake.staff.pages import router as staff_pages_router
+from intake.staff.web import install_page_handlers
 
 _DOCS_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>psea-intake API</title>
@@ -100,6 +104,7 @@ def create_app(
         openapi_url="/openapi.json" if settings.docs else None,
     )
     install_error_handlers(app)
+    install_page_handlers(app)
     app.mount("/static", StaticFiles(directory=package_folder("static")), name="static")
     if settings.docs:
         app.add_api_route("/docs", _docs_page, include_in_schema=False)
@@ -121,4 +126,12 @@ async def _docs_page() -> HTMLResponse:
 
 
 def _core_routers() -> list[APIRouter]:
-    return [health_router, followup_router, staff_router, cases_router]
+    return [
+        health_router,
+        followup_router,
+        staff_router,
+        cases_router,
+        focal_points_router,
+        staff_pages_router,
+        case_pages_router,
+    ]

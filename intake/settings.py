@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     insecure_test_kdf: bool = False
     max_body_bytes: int = Field(default=512 * 1024, ge=64 * 1024)
     token_ttl_minutes: int = Field(default=8 * 60, ge=5, le=7 * 24 * 60)
+    # SPEC section 10: a staff web session ends after this long without a request.
+    staff_idle_minutes: int = Field(default=15, ge=1, le=24 * 60)
     sms_idle_timeout_hours: int = Field(default=24, ge=1)
     twilio_delete_bodies: bool = True
     twilio_api_base: str | None = None  # a different Twilio API host (tests, regional edges)

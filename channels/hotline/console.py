@@ -1,11 +1,10 @@
 """The operator console: sign in, enter a call, read the receipt out, next call.
 
 Plain HTML forms, complete without JavaScript. The receipt is shown only when
-the operator asks for it, once (`channels.hotline.reveal`). The session is the staff
-bearer token in an HttpOnly, SameSite=Strict cookie scoped to /hotline
-(when INTAKE_PUBLIC_URL is https: `Secure`, named
-`__Host-hotline_session`, path /); every POST also carries the double-submit CSRF token of
-the public forms. Nothing here reads a case back: after the receipt page, the
+the operator asks for it, once (`channels.hotline.reveal`). The session is the one staff
+sign-in (`/staff/login`, intake/staff/web.py): `/hotline/login` and
+`/hotline/logout` hand over to it. Every POST also carries the double-submit
+CSRF token of the public forms. Nothing here reads a case back: after the receipt page, the
 call is out of the operator's reach.
 """
 
@@ -19,31 +18,25 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import update
 
 from channels.hotline.calls import call_id_hash, is_recorded, record
 from channels.hotline.reveal import TICKET_FIELD, new_ticket, reveal_once
 from channels.hotline.schemas import HotlineReportIn, to_submission
 from intake import i18n
 from intake.context import AppContext
-from intake.db import transaction
-from intake.errors import ServiceUnavailable, TooManyRequests, Unauthorized
-from intake.http.client import StaffCookie, staff_cookie
-from intake.http.deps import Context, client_source, display_language
+from intake.errors import ServiceUnavailable
+from intake.http.deps import Context, display_language
 from intake.http.forms import FieldError, FormFields, csrf_passed, field_errors, report_fields
 from intake.http.pages import active_agencies, country_options, render_page
-from intake.models import StaffToken, utcnow
+from intake.models import utcnow
 from intake.reports.field_errors import N_
 from intake.reports.service import submit
-from intake.staff.auth import Credentials, issue_token, staff_for_token
 from intake.staff.service import Staff
-from intake.staff.tokens import token_hash
+from intake.staff.web import LOGIN_PATH, LOGOUT_PATH, page_staff
 from routing.constants import CATEGORIES
 
 router = APIRouter(include_in_schema=False)
 
-SESSION_COOKIE = "hotline_session"
-COOKIE_PATH = "/hotline"
 OPERATOR = "operator"
 _NAIVE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$")
 # The form asks minutes (what an operator knows); errors point at that field.
@@ -54,63 +47,17 @@ PROBLEMS = {
     "expired": N_("The form expired. Check the answers and send it again."),
     "signed_out": N_("You are signed out. Sign in again in a new tab, then send this form again."),
     "unavailable": N_("The call could not be saved. Try again in a moment."),
-    "wrong": N_("The username, password or one-time code is wrong."),
-    "locked": N_("Too many failed sign-ins. Wait a while, then try again."),
 }
 
 
 # --- session -------------------------------------------------------------------------------
 
 
-def _cookie(request: Request, context: AppContext) -> StaffCookie:
-    return staff_cookie(request, context.settings, name=SESSION_COOKIE, path=COOKIE_PATH)
-
-
-def _session(request: Request, context: AppContext) -> Staff | None:
-    token = request.cookies.get(_cookie(request, context).name)
-    return staff_for_token(context, token) if token else None
-
-
 def _redirect(path: str, language: str) -> RedirectResponse:
     return RedirectResponse(f"{path}?lang={language}", status_code=303)
 
 
-def _revoke(context: AppContext, token: str) -> None:
-    """Sign-out ends this session's token only (the account's API tokens live on)."""
-    with transaction(context.sessions) as session:
-        session.execute(
-            update(StaffToken)
-            .where(
-                StaffToken.token_hash == token_hash(context.secret, token),
-                StaffToken.revoked_at.is_(None),
-            )
-            .values(revoked_at=utcnow())
-        )
-
-
 # --- pages ---------------------------------------------------------------------------------
-
-
-def _login_page(
-    request: Request,
-    context: AppContext,
-    language: str,
-    *,
-    problem: str = "",
-    status: int = 200,
-    username: str = "",
-    headers: Mapping[str, str] | None = None,
-) -> HTMLResponse:
-    return render_page(
-        request,
-        context,
-        "hotline/login.html",
-        language,
-        status=status,
-        headers=headers,
-        problem=_message(problem, language) if problem else "",
-        username=username,
-    )
 
 
 def _forbidden_page(request: Request, context: AppContext, language: str) -> HTMLResponse:
@@ -249,73 +196,29 @@ def _show_receipt(
 # --- routes --------------------------------------------------------------------------------
 
 
-@router.get("/hotline/login", response_class=HTMLResponse)
+@router.get("/hotline/login")
 def login_form(request: Request, context: Context) -> Response:
-    language = display_language(request, context)
-    staff = _session(request, context)
-    if staff is not None and staff.role == OPERATOR:
-        return _redirect("/hotline", language)
-    return _login_page(request, context, language)
+    """The console signs in through the one staff sign-in."""
+    return _redirect(LOGIN_PATH, display_language(request, context))
 
 
-@router.post("/hotline/login", response_class=HTMLResponse)
-def login(request: Request, context: Context, form: FormFields) -> Response:
-    language = display_language(request, context)
-    username = form.get("username", "")[:128]
-    if not csrf_passed(request, context, form):
-        return _login_page(
-            request, context, language, problem="expired", username=username, status=400
-        )
-    credentials = Credentials(
-        username=username, password=form.get("password", "")[:1024], otp=form.get("otp") or None
-    )
-    try:
-        issued = issue_token(context, credentials, source=client_source(request, context))
-    except Unauthorized:
-        return _login_page(
-            request, context, language, problem="wrong", username=username, status=401
-        )
-    except TooManyRequests as error:
-        return _login_page(
-            request, context, language, problem="locked", status=429, headers=error.headers
-        )
-    staff = staff_for_token(context, issued.access_token)
-    if staff is None or staff.role != OPERATOR:
-        return _forbidden_page(request, context, language)  # the token is never handed out
-    response = _redirect("/hotline", language)
-    cookie = _cookie(request, context)
-    response.set_cookie(
-        cookie.name,
-        issued.access_token,
-        max_age=issued.expires_in,
-        path=cookie.path,
-        httponly=True,
-        samesite="strict",
-        secure=cookie.secure,
-    )
-    return response
+@router.post("/hotline/login")
+def login(request: Request, context: Context) -> Response:
+    """A form posted from an older tab goes on to the staff sign-in, body and all."""
+    return RedirectResponse(f"{LOGIN_PATH}?lang={display_language(request, context)}", 307)
 
 
 @router.post("/hotline/logout")
-def logout(request: Request, context: Context, form: FormFields) -> Response:
-    language = display_language(request, context)
-    cookie = _cookie(request, context)
-    token = request.cookies.get(cookie.name)
-    if token and csrf_passed(request, context, form):
-        _revoke(context, token)
-    response = _redirect("/hotline/login", language)
-    response.delete_cookie(
-        cookie.name, path=cookie.path, httponly=True, samesite="strict", secure=cookie.secure
-    )
-    return response
+def logout(request: Request, context: Context) -> Response:
+    return RedirectResponse(f"{LOGOUT_PATH}?lang={display_language(request, context)}", 307)
 
 
 @router.get("/hotline", response_class=HTMLResponse)
 def call_form(request: Request, context: Context) -> Response:
     language = display_language(request, context)
-    staff = _session(request, context)
+    staff = page_staff(request, context)
     if staff is None:
-        return _redirect("/hotline/login", language)
+        return _redirect(LOGIN_PATH, language)
     if staff.role != OPERATOR:
         return _forbidden_page(request, context, language)
     return _call_page(request, context, language, staff)
@@ -325,7 +228,7 @@ def call_form(request: Request, context: Context) -> Response:
 def receipt_shown(request: Request, context: Context, form: FormFields) -> Response:
     """The digits, once, when the operator asks (the button on the saved page)."""
     language = display_language(request, context)
-    staff = _session(request, context)
+    staff = page_staff(request, context)
     if staff is None:
         return _redirect("/hotline/login", language)
     if staff.role != OPERATOR:
@@ -341,11 +244,11 @@ def receipt_shown(request: Request, context: Context, form: FormFields) -> Respo
 @router.post("/hotline", response_class=HTMLResponse)
 def call_submit(request: Request, context: Context, form: FormFields) -> Response:
     language = display_language(request, context)
-    staff = _session(request, context)
+    staff = page_staff(request, context)
     csrf_ok = csrf_passed(request, context, form)
     if staff is None:
         if not csrf_ok:
-            return _redirect("/hotline/login", language)
+            return _redirect(LOGIN_PATH, language)
         # Signed out mid-call: keep what was typed; sign in again in another tab, resend.
         errors = _problem("signed_out", language)
         return _call_page(request, context, language, None, form=form, errors=errors, status=401)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response, status
 
-from intake.cases import attachments, lifecycle, messages, service, sharing
+from intake.cases import attachments, detail, lifecycle, messages, service, sharing
 from intake.cases.schemas import (
     AttachmentOut,
     CaseDetail,
@@ -64,10 +64,11 @@ def list_cases(
 def read_case(
     case_ref: str, access: RecipientAccess, context: Context, response: Response
 ) -> CaseDetail:
-    """The summary, the sealed envelope (open it on your own device) and the routing."""
+    """The summary, the sealed envelope (open it on your own device), the routing, the
+    keys to seal to again, the events and the messages (each sealed like the case)."""
     response.headers["Cache-Control"] = _NO_STORE
     with transaction(context.sessions) as session:
-        return service.read_case(session, access, case_ref, now=utcnow())
+        return detail.case_detail(session, context, access, case_ref, now=utcnow())
 
 
 @router.get(
@@ -107,7 +108,10 @@ def add_event(
 def add_message(
     case_ref: str, message: Annotated[MessageIn, Body()], access: RecipientAccess, context: Context
 ) -> MessageOut:
-    """A message the reporter sees at follow-up (and by SMS when consent allows)."""
+    """A message the reporter sees at follow-up (and by SMS when consent allows).
+
+    `{"text": ...}` is sealed here; `{"sealed": {"to_reporter", "envelope"}}` was
+    sealed in the focal point's page. With both, the text only goes to the SMS channel."""
     with transaction(context.sessions) as session:
         return messages.send_message(session, context, access, case_ref, message, now=utcnow())
 

@@ -11,17 +11,23 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from crypto.envelope import case_aad, seal
+from crypto.envelope import case_aad, kid_of, seal, validate_envelope_shape
+from crypto.errors import CryptoError
 from crypto.receipt import seal_to_public_key
 from intake.audit import trail as audit
 from intake.cases.schemas import MessageIn, MessageOut, rfc3339
 from intake.cases.service import case_public_keys, find_visible
 from intake.context import AppContext
+from intake.errors import InvalidInput
 from intake.models import Case, CaseMessage
 from intake.staff.deps import CaseAccess
+
+_BAD_ENVELOPE = "sealed.envelope is not a valid version 1 envelope."
+_NOT_ALL_KEYS = "sealed.envelope must be sealed to every key in the case's recipient_keys."
 
 
 def send_message(
@@ -34,21 +40,26 @@ def send_message(
     now: datetime,
 ) -> MessageOut:
     case = find_visible(session, access, case_ref, lock=True)
-    envelope = seal(
-        {"text": message.text},
-        public_keys=case_public_keys(context, session, case),
-        aad=case_aad(case.case_ref),
-    )
+    keys = case_public_keys(context, session, case)
+    if message.sealed is not None:
+        _check_sealed_to(message.sealed.envelope, keys)
+        for_reporter, envelope = message.sealed.to_reporter, message.sealed.envelope
+    else:
+        assert message.text is not None  # noqa: S101 - MessageIn requires one of them
+        for_reporter = seal_to_public_key(message.text, case.receipt_public_key)
+        envelope = seal({"text": message.text}, public_keys=keys, aad=case_aad(case.case_ref))
     stored = CaseMessage(
         case_id=case.id,
         at=now,
         author=access.staff.username,
-        sealed_for_reporter=seal_to_public_key(message.text, case.receipt_public_key),
+        sealed_for_reporter=for_reporter,
         envelope=json.dumps(envelope, separators=(",", ":")),
     )
     session.add(stored)
     session.flush()
-    queued = _deliver_over_channels(session, context, case, message.text, stored.id)
+    queued = message.text is not None and _deliver_over_channels(
+        session, context, case, message.text, stored.id
+    )
     case.updated_at = now
     audit.append(
         session,
@@ -58,6 +69,18 @@ def send_message(
         detail={"message_id": stored.id, "sms": queued},
     )
     return MessageOut(case_ref=case.case_ref, at=rfc3339(now), sms_queued=queued)
+
+
+def _check_sealed_to(envelope: dict[str, Any], keys: list[bytes]) -> None:
+    """A page-sealed staff copy must be a v1 envelope that every recipient and escrow
+    key can open (the server cannot check the content, only who it is sealed to)."""
+    try:
+        validate_envelope_shape(envelope)
+    except CryptoError:
+        raise InvalidInput(_BAD_ENVELOPE) from None
+    sealed_to = {entry["kid"] for entry in envelope["recipients"]}
+    if not {kid_of(key) for key in keys} <= sealed_to:
+        raise InvalidInput(_NOT_ALL_KEYS)
 
 
 def _deliver_over_channels(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +15,9 @@ from intake.reports.schemas import Schema
 from intake.vocab import AUDIO, AttachmentStatus, EventType, Outcome, ReferralTarget, Status
 
 MESSAGE_MAX = 5_000
+SEALED_BOX_OVERHEAD = 48  # crypto_box_SEALBYTES
+# base64 of a sealed 5,000-character message of 4-byte characters, with room to spare
+SEALED_MESSAGE_MAX = 4 * (MESSAGE_MAX * 4 + SEALED_BOX_OVERHEAD) // 3 + 8
 OVERRIDE_REASON_MAX = 1_000
 
 
@@ -73,9 +78,45 @@ class AttachmentRef(Schema):
     status: AttachmentStatus
 
 
+class RecipientKeyOut(Schema):
+    focal_point: str  # a focal point id, or "escrow"
+    kid: str
+    public_key: str
+
+
+class ConsentOut(Schema):
+    contact_me: bool
+    share_with_investigators: bool
+    refer_to_services: bool
+
+
+class EventOut(Schema):
+    """A lifecycle step; `override_reason_sealed` is an envelope like a message's."""
+
+    type: str
+    at: str
+    by: str | None
+    to: str | None = None
+    outcome: str | None = None
+    override: bool | None = None
+    override_reason_sealed: dict[str, Any] | None = None
+
+
+class CaseMessageOut(Schema):
+    id: int
+    at: str
+    from_: str = Field(serialization_alias="from")
+    envelope: dict[str, Any]
+
+
 class CaseDetail(CaseOut):
     envelope: dict[str, Any]
     routing: RoutingOut
+    receipt_public_key: str
+    recipient_keys: list[RecipientKeyOut]
+    consent: ConsentOut
+    events: list[EventOut]
+    messages: list[CaseMessageOut]
     attachments: list[AttachmentRef] = []
 
 
@@ -121,17 +162,49 @@ class EventIn(Schema):
         return self
 
 
+class SealedMessageIn(Schema):
+    """A message sealed in the focal point's page (SPEC section 10)."""
+
+    # base64 of crypto_box_seal of the UTF-8 text to the case's receipt public key
+    to_reporter: str = Field(min_length=1, max_length=SEALED_MESSAGE_MAX)
+    # envelope v1 of {"text": ...} to the case's recipients and escrow
+    envelope: dict[str, Any]
+
+    @field_validator("to_reporter")
+    @classmethod
+    def _sealed_box(cls, value: str) -> str:
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except binascii.Error:
+            raise PydanticCustomError("sealed_message", "to_reporter is not base64.") from None
+        if len(raw) <= SEALED_BOX_OVERHEAD or base64.b64encode(raw).decode() != value:
+            raise PydanticCustomError("sealed_message", "to_reporter is not a sealed box.")
+        return value
+
+
 class MessageIn(Schema):
-    text: str
+    """`text` (sealed by the server), `sealed` (sealed in the page), or both: then the
+    text only goes to the channels (an SMS needs the server to read it)."""
+
+    text: str | None = None
+    sealed: SealedMessageIn | None = None
 
     @field_validator("text")
     @classmethod
-    def _text(cls, value: str) -> str:
+    def _text(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not value.strip():
             raise PydanticCustomError("message_required", "The message is empty.")
         if len(value) > MESSAGE_MAX:
             raise PydanticCustomError("message_too_long", "The message is over 5,000 characters.")
         return value  # kept exactly as written
+
+    @model_validator(mode="after")
+    def _text_or_sealed(self) -> MessageIn:
+        if self.text is None and self.sealed is None:
+            raise PydanticCustomError("message_required", "Send 'text', 'sealed' or both.")
+        return self
 
 
 class MessageOut(Schema):

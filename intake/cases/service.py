@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,14 +19,7 @@ from sqlalchemy import Select, and_, not_, select
 from sqlalchemy.orm import Session, selectinload
 
 from intake.audit import trail as audit
-from intake.cases.schemas import (
-    AttachmentRef,
-    CaseDetail,
-    CaseList,
-    CaseOut,
-    RoutingOut,
-    summary_fields,
-)
+from intake.cases.schemas import CaseList, CaseOut
 from intake.context import AppContext
 from intake.errors import Conflict, InvalidInput, NotFound
 from intake.models import Case
@@ -137,7 +129,8 @@ def find_visible(
     return case
 
 
-def read_case(session: Session, access: CaseAccess, case_ref: str, *, now: datetime) -> CaseDetail:
+def read_case(session: Session, access: CaseAccess, case_ref: str, *, now: datetime) -> Case:
+    """The case, its look appended to the audit trail."""
     case = find_visible(session, access, case_ref)
     audit.append(
         session,
@@ -146,33 +139,38 @@ def read_case(session: Session, access: CaseAccess, case_ref: str, *, now: datet
         case_ref=case.case_ref,
         detail={"envelope_sha256": case.envelope_sha256},
     )
-    return CaseDetail(
-        **summary_fields(case, now=now),
-        envelope=json.loads(case.envelope),
-        routing=RoutingOut(rule=case.rule_id, table_version=case.table_version),
-        attachments=[
-            AttachmentRef(id=item.id, kind=item.kind, status=item.status)
-            for item in case.attachments
-        ],
-    )
+    return case
 
 
-def case_public_keys(context: AppContext, session: Session, case: Case) -> list[bytes]:
-    """Keys of the case's active recipients (active table, else the routing-time
-    table) and the active table's escrow keys: who a new sealed value goes to."""
+ESCROW = "escrow"  # the `focal_point` of escrow keys in `recipient_keys`
+
+
+def case_recipient_keys(
+    context: AppContext, session: Session, case: Case
+) -> list[tuple[str, bytes]]:
+    """(focal point id or "escrow", key) of the case's active recipients (active table,
+    else the routing-time table) and of the active table's escrow: who a new sealed
+    value goes to, each key once."""
     active = context.routing.active(session).table
     original = (
         context.routing.table(session, case.routing_table_id) if case.routing_table_id else None
     )
-    keys: dict[bytes, None] = {}
+    keys: dict[bytes, str] = {}
     for recipient in case.recipients:
         if not recipient.active:
             continue
         for table in (active, original):
             if table is not None and table.focal_point(recipient.focal_point_id) is not None:
-                keys.update(dict.fromkeys(table.public_keys_for([recipient.focal_point_id])))
+                for key in table.public_keys_for([recipient.focal_point_id]):
+                    keys.setdefault(key, recipient.focal_point_id)
                 break
-    keys.update(dict.fromkeys(active.escrow_keys))
+    for key in active.escrow_keys:
+        keys.setdefault(key, ESCROW)
     if not keys:
         raise Conflict("No recipient key is known for this case.")
-    return list(keys)
+    return [(owner, key) for key, owner in keys.items()]
+
+
+def case_public_keys(context: AppContext, session: Session, case: Case) -> list[bytes]:
+    """The keys of `case_recipient_keys`, in order."""
+    return [key for _owner, key in case_recipient_keys(context, session, case)]

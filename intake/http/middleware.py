@@ -21,6 +21,10 @@ CSP = (
 )
 # Swagger UI sets inline styles; its page (staff only) allows them and nothing more.
 DOCS_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+# Staff pages (SPEC section 10): still no inline script and no eval, but libsodium's
+# WebAssembly may compile; never cached.
+STAFF_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
+STAFF_PREFIXES = ("/staff", "/inbox", "/hotline", "/dashboard")
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
@@ -143,12 +147,21 @@ class SecurityHeadersMiddleware:
                     headers = [pair for pair in headers if pair[0].lower() != NO_STORE[0]]
                     headers.append(NO_STORE)
                 if b"content-security-policy" not in present:
-                    policy = DOCS_CSP if scope["path"].startswith("/docs") else CSP
-                    headers.append((b"content-security-policy", policy.encode()))
+                    headers.append((b"content-security-policy", _policy(scope["path"]).encode()))
                 message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+def is_staff_page(path: str) -> bool:
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in STAFF_PREFIXES)
+
+
+def _policy(path: str) -> str:
+    if path.startswith("/docs"):
+        return DOCS_CSP
+    return STAFF_CSP if is_staff_page(path) else CSP
 
 
 class AccessLogMiddleware:

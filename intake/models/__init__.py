@@ -9,7 +9,7 @@ from intake.models.audit import AuditEvent
 from intake.models.base import Base, UTCDateTime, utcnow
 from intake.models.case import Case, CaseEvent, CaseMessage, CaseRecipient
 from intake.models.outbox import OutboxEntry
-from intake.models.staff import StaffToken, StaffUser
+from intake.models.staff import StaffSession, StaffToken, StaffUser
 from intake.models.system import RateCounter, RoutingTableVersion, SystemValue
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "OutboxEntry",
     "RateCounter",
     "RoutingTableVersion",
+    "StaffSession",
     "StaffToken",
     "StaffUser",
     "SystemValue",

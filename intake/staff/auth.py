@@ -14,11 +14,13 @@ KDF's slots.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from crypto.passwords import spend_like, verify_password
 from intake import ratelimit
@@ -72,6 +74,11 @@ class _Account:
     disabled: bool
 
 
+# Adds the new credential's row for `user` inside the sign-in's transaction;
+# the bool says whether a one-time code was checked.
+Mint = Callable[[Session, StaffUser, bool], None]
+
+
 def issue_token(
     context: AppContext,
     credentials: Credentials,
@@ -88,13 +95,51 @@ def issue_token(
     password is not even checked.
     """
     now = now or utcnow()
+    ttl = timedelta(minutes=context.settings.token_ttl_minutes)
+    token = new_token()
+
+    def mint(session: Session, user: StaffUser, totp: bool) -> None:
+        session.add(
+            StaffToken(
+                user_id=user.id,
+                token_hash=token_hash(context.secret, token),
+                created_at=now,
+                expires_at=now + ttl,
+            )
+        )
+        audit.append(
+            session,
+            actor=user.username,
+            action="auth.token_issued",
+            detail={"expires_in": int(ttl.total_seconds()), "totp": totp},
+        )
+
+    sign_in(context, credentials, mint=mint, now=now, source=source)
+    return IssuedToken(access_token=token, expires_in=int(ttl.total_seconds()))
+
+
+def sign_in(
+    context: AppContext,
+    credentials: Credentials,
+    *,
+    mint: Mint,
+    now: datetime,
+    source: bytes | None = None,
+) -> None:
+    """Check the credentials under the source limit, the lockout and TOTP, then `mint`.
+
+    One path for bearer tokens and web sessions: Unauthorized (401) for a
+    wrong username, password or code, TooManyRequests (429) while locked or
+    while `source` (the client's keyed address) is over INTAKE_SIGNIN_LIMIT,
+    in which case the password is not even checked.
+    """
     limit = context.settings.signin_rate
     if source is not None and limit.enabled:
         with context.sessions() as session:
             if ratelimit.is_over(session, SOURCE_SCOPE, source, limit, now):
                 raise TooManyRequests(ratelimit.retry_after(limit, now), TOO_MANY_FROM_HERE)
     try:
-        return _check_and_grant(context, credentials, now)
+        _check_and_mint(context, credentials, mint=mint, now=now)
     except Unauthorized:
         if source is not None and limit.enabled:
             with transaction(context.sessions) as session:
@@ -102,7 +147,9 @@ def issue_token(
         raise
 
 
-def _check_and_grant(context: AppContext, credentials: Credentials, now: datetime) -> IssuedToken:
+def _check_and_mint(
+    context: AppContext, credentials: Credentials, *, mint: Mint, now: datetime
+) -> None:
     account, sample_hash = _load(context, credentials.username)
     if account is None:
         raise _refusal_unknown(context, credentials, sample_hash, now)
@@ -122,7 +169,7 @@ def _check_and_grant(context: AppContext, credentials: Credentials, now: datetim
         verified = step is not None
     if not verified or account.disabled:
         _refuse_known(context, account.user_id, now)
-    return _grant(context, account.user_id, step, now)
+    _grant(context, account.user_id, step, now, mint)
 
 
 def _load(context: AppContext, username: str) -> tuple[_Account | None, str | None]:
@@ -173,9 +220,7 @@ def _refuse_known(context: AppContext, user_id: int, now: datetime) -> NoReturn:
     raise Unauthorized(BAD_CREDENTIALS)
 
 
-def _grant(context: AppContext, user_id: int, step: int | None, now: datetime) -> IssuedToken:
-    ttl = timedelta(minutes=context.settings.token_ttl_minutes)
-    token = new_token()
+def _grant(context: AppContext, user_id: int, step: int | None, now: datetime, mint: Mint) -> None:
     with transaction(context.sessions) as session:
         user = session.get(StaffUser, user_id, with_for_update=True)
         assert user is not None  # noqa: S101 - accounts are never deleted
@@ -187,21 +232,7 @@ def _grant(context: AppContext, user_id: int, step: int | None, now: datetime) -
             user.totp_last_step = step
         user.failed_logins = 0
         user.locked_until = None
-        session.add(
-            StaffToken(
-                user_id=user.id,
-                token_hash=token_hash(context.secret, token),
-                created_at=now,
-                expires_at=now + ttl,
-            )
-        )
-        audit.append(
-            session,
-            actor=user.username,
-            action="auth.token_issued",
-            detail={"expires_in": int(ttl.total_seconds()), "totp": step is not None},
-        )
-    return IssuedToken(access_token=token, expires_in=int(ttl.total_seconds()))
+        mint(session, user, step is not None)
 
 
 def staff_for_token(

@@ -17,7 +17,7 @@ from crypto.kdf import KdfCost
 from crypto.passwords import STAFF_PASSWORD_COST, hash_password
 from crypto.server_secret import ServerSecret
 from intake.audit import trail as audit
-from intake.models import StaffToken, StaffUser, utcnow
+from intake.models import StaffSession, StaffToken, StaffUser, utcnow
 from intake.models.staff import ROLES
 from intake.staff import totp
 from routing.constants import is_country_code
@@ -127,19 +127,32 @@ def _check_account(account: NewAccount, table: RoutingTable | None) -> None:
 def revoke_tokens(
     session: Session, *, username: str, actor: str = CLI_ACTOR, now: datetime | None = None
 ) -> int:
-    """Revoke every live token of an account; returns how many were live."""
+    """Revoke every live token of an account and end its web sessions.
+
+    Returns how many tokens were live (web sessions are counted in the audit entry).
+    """
     user = _existing(session, username)
+    now = now or utcnow()
     result = session.execute(
         update(StaffToken)
         .where(StaffToken.user_id == user.id, StaffToken.revoked_at.is_(None))
-        .values(revoked_at=now or utcnow())
+        .values(revoked_at=now)
     )
     count = int(getattr(result, "rowcount", 0) or 0)
+    ended = session.execute(
+        update(StaffSession)
+        .where(StaffSession.user_id == user.id, StaffSession.ended_at.is_(None))
+        .values(ended_at=now)
+    )
     audit.append(
         session,
         actor=actor,
         action="staff.tokens_revoked",
-        detail={"username": user.username, "count": count},
+        detail={
+            "username": user.username,
+            "count": count,
+            "sessions": int(getattr(ended, "rowcount", 0) or 0),
+        },
     )
     return count
 

@@ -39,7 +39,7 @@ _BODIES = {
         "You receive this as the coordinator for its country.\n"
     ),
 }
-_FOOTER = "\nThis message holds no case content. Open the case in the case system with your key.\n"
+_FOOTER = "\nThis message holds no case content. Open the case in the inbox with your key.\n"
 
 
 @dataclass(frozen=True)
@@ -71,16 +71,21 @@ class Notice:
     def subject(self) -> str:
         return "[PSEA intake] " + _SUBJECTS[self.event].format(case_ref=self.case_ref)
 
-    def text(self) -> str:
-        body = _BODIES[self.event].format(case_ref=self.case_ref, due_at=self.due_at)
-        return body + _FOOTER
+    def link(self, base_url: str | None = None) -> str:
+        """The case page in the inbox; absolute with INTAKE_PUBLIC_URL when set."""
+        return f"{base_url or ''}/inbox/cases/{self.case_ref}"
 
-    def as_json(self) -> dict[str, str]:
+    def text(self, base_url: str | None = None) -> str:
+        body = _BODIES[self.event].format(case_ref=self.case_ref, due_at=self.due_at)
+        return body + f"\nOpen it: {self.link(base_url)}\n" + _FOOTER
+
+    def as_json(self, base_url: str | None = None) -> dict[str, str]:
         return {
             "case_ref": self.case_ref,
             "event": self.event,
             "due_at": self.due_at,
             "focal_point": self.focal_point,
+            "url": self.link(base_url),
         }
 
 
@@ -115,10 +120,10 @@ class HeadNotice:
     def subject(self) -> str:
         return f"[PSEA intake] Audit trail head {self.seq}"
 
-    def text(self) -> str:
+    def text(self, base_url: str | None = None) -> str:
         return _HEAD_TEXT.format(seq=self.seq, hash=self.hash, at=self.at) + _FOOTER
 
-    def as_json(self) -> dict[str, str]:
+    def as_json(self, base_url: str | None = None) -> dict[str, str]:
         return {"event": "audit_head", "seq": str(self.seq), "hash": self.hash, "at": self.at}
 
 
@@ -163,8 +168,9 @@ class NotifyHandler:
     """The "notify" kind: payload {case_ref, focal_point, address, event, due_at},
     or the daily audit head {event: "audit_head", address, seq, hash, at}."""
 
-    def __init__(self, mail: MailTransport | None) -> None:
+    def __init__(self, mail: MailTransport | None, *, base_url: str | None = None) -> None:
         self._mail = mail
+        self._base_url = base_url
 
     def __call__(self, payload: Mapping[str, Any]) -> None:
         address = text_field(payload, "address")
@@ -173,15 +179,18 @@ class NotifyHandler:
             recipients = mail_recipients(address)
             if self._mail is None:
                 raise DeliveryError("no_mail_transport", permanent=True)
-            send_mail(self._mail, recipients, notice)
+            send_mail(self._mail, recipients, notice, base_url=self._base_url)
         elif address.startswith("https://"):
-            post_json(address, notice.as_json())
+            post_json(address, notice.as_json(self._base_url))
         else:
             raise DeliveryError("unsupported_address", permanent=True)
 
 
 def _message(
-    transport: MailTransport, recipients: list[str], notice: Notice | HeadNotice
+    transport: MailTransport,
+    recipients: list[str],
+    notice: Notice | HeadNotice,
+    base_url: str | None,
 ) -> EmailMessage:
     message = EmailMessage()
     message["From"] = transport.sender
@@ -189,7 +198,7 @@ def _message(
     message["Subject"] = notice.subject()
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain=transport.sender.rpartition("@")[2] or None)
-    message.set_content(notice.text())
+    message.set_content(notice.text(base_url))
     return message
 
 
@@ -211,14 +220,20 @@ def _connect(transport: MailTransport) -> smtplib.SMTP:
     return smtp
 
 
-def send_mail(transport: MailTransport, recipients: list[str], notice: Notice | HeadNotice) -> None:
+def send_mail(
+    transport: MailTransport,
+    recipients: list[str],
+    notice: Notice | HeadNotice,
+    *,
+    base_url: str | None = None,
+) -> None:
     try:
         smtp = _connect(transport)
         try:
             if transport.username is not None:
                 password = transport.password.get_secret_value() if transport.password else ""
                 smtp.login(transport.username, password)
-            smtp.send_message(_message(transport, recipients, notice))
+            smtp.send_message(_message(transport, recipients, notice, base_url))
         finally:
             _close(smtp)
     except smtplib.SMTPAuthenticationError:

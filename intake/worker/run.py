@@ -58,7 +58,9 @@ class PassReport:
 def build_handlers(context: AppContext) -> dict[str, Handler]:
     """The kinds this worker can deliver with its configuration."""
     handlers: dict[str, Handler] = {
-        NOTIFY: NotifyHandler(MailTransport.from_settings(context.settings))
+        NOTIFY: NotifyHandler(
+            MailTransport.from_settings(context.settings), base_url=context.settings.public_url
+        )
     }
     for channel in context.channels:
         handlers.update(channel.outbox_handlers(context))

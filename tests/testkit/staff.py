@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from crypto.kdf import KdfCost
 from intake.db import transaction
@@ -38,3 +40,17 @@ def bearer(client: TestClient, username: str, password: str) -> dict[str, str]:
     response = client.post("/api/v1/auth/token", data={"username": username, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF hidden field's value in a rendered page."""
+    match = re.search(r'name="csrf_token" value="([0-9a-f]+)"', html)
+    assert match, "the page has no CSRF field"
+    return match.group(1)
+
+
+def page_sign_in(client: TestClient, username: str, password: str, **extra: str) -> Response:
+    """Sign in at /staff/login as a browser would (the form, then its POST); not followed."""
+    page = client.get("/staff/login")
+    form = {"username": username, "password": password, "csrf_token": csrf_of(page.text), **extra}
+    return client.post("/staff/login", data=form, follow_redirects=False)

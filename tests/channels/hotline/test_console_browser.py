@@ -123,9 +123,9 @@ def test_a_call_by_keyboard_from_sign_in_to_the_next_call(
     assert (case.channel, case.language, case.country) == ("hotline", "so", "KE")
     assert open_case(case, keyring.pairs[recipient])["call"]["duration_s"] == 240
     cookies = {cookie["name"]: cookie for cookie in page.context.cookies()}
-    assert cookies["hotline_session"]["httpOnly"]
-    assert cookies["hotline_session"]["sameSite"] == "Strict"
-    assert cookies["hotline_session"]["path"] == "/hotline"
+    assert cookies["staff_session"]["httpOnly"]  # the one staff sign-in (plain http here)
+    assert cookies["staff_session"]["sameSite"] == "Strict"
+    assert cookies["staff_session"]["path"] == "/"
 
 
 @pytest.mark.parametrize("lang", ["en", "ar"])

@@ -18,6 +18,7 @@ from intake.models import AuditEvent, Case, utcnow
 
 Headers = dict[str, dict[str, str]]
 FileReport = Callable[..., Any]
+DETAIL_ADDITIONS = {"receipt_public_key", "recipient_keys", "consent", "events", "messages"}
 SUMMARY_FIELDS = {
     "case_ref",
     "received_at",
@@ -93,7 +94,7 @@ def test_detail_gives_the_envelope_to_a_recipient_only(
     assert response.status_code == 200, response.text
     assert response.headers["cache-control"] == "no-store"
     body = response.json()
-    assert set(body) == SUMMARY_FIELDS | {"envelope", "routing", "attachments"}
+    assert set(body) == SUMMARY_FIELDS | {"envelope", "routing", "attachments"} | DETAIL_ADDITIONS
     assert body["routing"] == {"rule": "ke-sea-unicef", "table_version": "test-1"}
     content = open_envelope(
         body["envelope"],

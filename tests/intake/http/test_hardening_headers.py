@@ -126,16 +126,16 @@ def test_staff_cookie_is_a_secure_host_cookie_over_https(
 ) -> None:
     client = client_with(public_url="https://intake.example.org")
     staff.create_accounts(client.app, kdf_cost, ACCOUNTS, password=PASSWORD)  # type: ignore[arg-type]
-    page_token = _csrf(client, "/hotline/login")
+    page_token = _csrf(client, "/staff/login")
     answer = client.post(
-        "/hotline/login",
+        "/staff/login",
         data={"username": "op", "password": PASSWORD, "csrf_token": page_token},
         follow_redirects=False,
     )
     cookie = next(
         v for k, v in answer.headers.multi_items() if k == "set-cookie" and "session" in v
     )
-    assert cookie.startswith("__Host-hotline_session=")
+    assert cookie.startswith("__Host-staff_session=")
     assert "Secure" in cookie
     assert "Path=/;" in cookie + ";"
 

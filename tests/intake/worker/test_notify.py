@@ -64,7 +64,19 @@ def test_a_mailto_alert_is_mailed_and_says_only_case_and_deadline(
     body = mail.message.get_content()
     assert body.startswith("A new case C-0123456789AB is waiting, due 2030-01-02T03:04:05Z.\n")
     assert "holds no case content" in body
+    # The link to the case page, absolute with INTAKE_PUBLIC_URL (the test settings set it).
+    assert "Open it: https://intake.example.org/inbox/cases/C-0123456789AB\n" in body
     assert entry(context, entry_id).sent_at is not None
+
+
+def test_without_a_public_url_the_link_is_the_path(
+    settings: Settings, smtp: SmtpReceiver, make_context: ContextFactory
+) -> None:
+    context = make_context(with_smtp(settings, smtp.port, public_url=None))
+    put(context, "notify", notify_payload("mailto:a@example.org"))
+    Worker(context).run_once()
+    (mail,) = smtp.mails
+    assert "Open it: /inbox/cases/C-0123456789AB\n" in mail.message.get_content()
 
 
 def test_an_overdue_alert_reads_differently(
@@ -168,6 +180,7 @@ def test_an_https_alert_posts_content_free_json(context: AppContext, https: Http
         "event": "new_case",
         "due_at": "2030-01-02T03:04:05Z",
         "focal_point": "ke-coordinator",
+        "url": "https://intake.example.org/inbox/cases/C-0123456789AB",
     }
     assert entry(context, entry_id).sent_at is not None
 

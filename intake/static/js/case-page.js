@@ -1,0 +1,217 @@
+// The focal point's case page: opens the envelope on this device, answers the reporter
+// sealed, records steps, and re-seals the data key for another focal point.
+// The key pair and the plaintext live only in this module's variables: never sent,
+// never stored (no localStorage, sessionStorage, IndexedDB, cookie or URL), and
+// dropped on sign-out, idle timeout and pagehide.
+import { openKeyFile } from "/static/js/keyfile.js";
+import { addRecipient, openEnvelope, sealEnvelope } from "/static/js/envelope.js";
+import { forgetKeyPair } from "/static/js/keys.js";
+import { sealToPublicKey } from "/static/js/receipt.js";
+
+const root = document.getElementById("case");
+const caseRef = root.dataset.caseRef;
+const idleMs = Number(root.dataset.idleMinutes) * 60 * 1000;
+const words = document.getElementById("words").dataset;
+const csrf = document.querySelector("input[name=csrf_token]").value;
+const $ = (id) => document.getElementById(id);
+
+let keyPair = null;
+let detail = null;
+let idleTimer = null;
+
+function restartIdle() {
+  clearTimeout(idleTimer);
+  idleTimer = setTimeout(() => {
+    forget();
+    window.location.assign(`/staff/login?lang=${root.dataset.lang}`);
+  }, idleMs);
+}
+
+async function api(path, body) {
+  const options = { credentials: "same-origin", headers: { Accept: "application/json" } };
+  if (body !== undefined) {
+    options.method = "POST";
+    options.headers["Content-Type"] = "application/json";
+    options.headers["X-CSRF-Token"] = csrf;
+    options.body = JSON.stringify(body);
+  }
+  const response = await fetch(path, options);
+  restartIdle();
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return response.json();
+}
+
+function say(id, text) {
+  $(id).textContent = text;
+}
+
+function forget() {
+  if (keyPair) forgetKeyPair(keyPair);
+  keyPair = null;
+  detail = null;
+  for (const node of document.querySelectorAll("[data-field], [data-message-text]")) {
+    node.textContent = "";
+  }
+  $("content").hidden = true;
+  $("reply-form").hidden = true;
+  $("grant-form").hidden = true;
+  $("grant-needs-key").hidden = false;
+  $("open-form").hidden = false;
+  $("f-reply").value = "";
+}
+
+function fieldValue(content, path) {
+  let value = content;
+  for (const part of path.split(".")) value = value == null ? undefined : value[part];
+  if (value === undefined || value === null || value === "") return null;
+  if (path === "victim.sex") {
+    return { female: words.female, male: words.male, other: words.other }[value] || String(value);
+  }
+  return String(value);
+}
+
+function showContent(content) {
+  for (const node of document.querySelectorAll("[data-field]")) {
+    const value = fieldValue(content, node.dataset.field);
+    node.textContent = value === null ? words.notGiven : value;
+  }
+  $("content").hidden = false;
+}
+
+async function showMessages() {
+  const list = $("messages");
+  for (const message of detail.messages) {
+    let item = list.querySelector(`[data-message-id="${message.id}"]`);
+    if (!item) {
+      item = document.createElement("li");
+      item.dataset.messageId = String(message.id);
+      const time = document.createElement("time");
+      time.dateTime = message.at;
+      time.textContent = `${message.at.slice(0, 10)} ${message.at.slice(11, 16)} UTC`;
+      const text = document.createElement("p");
+      text.className = "text";
+      text.dataset.messageText = "";
+      item.append(time, text);
+      list.append(item);
+      if ($("no-messages")) $("no-messages").hidden = true;
+    }
+    try {
+      const opened = await openEnvelope(message.envelope, { keyPair, caseRef });
+      item.querySelector("[data-message-text]").textContent = String(opened.text);
+    } catch {
+      item.querySelector("[data-message-text]").textContent = words.failed;
+    }
+  }
+}
+
+async function fillFocalPoints() {
+  const select = $("f-focal-point");
+  select.replaceChildren();
+  const directory = await api("/api/v1/focal-points");
+  for (const fp of directory.focal_points) {
+    if (detail.recipients.includes(fp.id)) continue;
+    const option = document.createElement("option");
+    option.value = fp.id;
+    option.textContent = `${fp.name} (${fp.id})`;
+    option.dataset.publicKey = fp.public_keys[0];
+    select.append(option);
+  }
+}
+
+async function onOpen(event) {
+  event.preventDefault();
+  const file = $("f-keyfile").files[0];
+  const passphrase = $("f-passphrase").value;
+  $("f-passphrase").value = "";
+  say("open-status", words.opening);
+  try {
+    const text = await file.text();
+    detail = await api(`/api/v1/cases/${encodeURIComponent(caseRef)}`);
+    keyPair = await openKeyFile(text, passphrase);
+    showContent(await openEnvelope(detail.envelope, { keyPair, caseRef }));
+  } catch {
+    forget();
+    $("f-keyfile").value = "";
+    say("open-status", words.wrongKey);
+    return;
+  }
+  $("f-keyfile").value = "";
+  say("open-status", "");
+  $("open-form").hidden = true;
+  $("reply-form").hidden = false;
+  $("sms-note").hidden = !(detail.channel === "sms" && detail.consent.contact_me);
+  $("grant-needs-key").hidden = true;
+  $("grant-form").hidden = false;
+  await showMessages();
+  await fillFocalPoints();
+}
+
+async function onReply(event) {
+  event.preventDefault();
+  const text = $("f-reply").value;
+  try {
+    const publicKeys = detail.recipient_keys.map((key) => key.public_key);
+    const body = {
+      sealed: {
+        to_reporter: await sealToPublicKey(text, detail.receipt_public_key),
+        envelope: await sealEnvelope({ text }, { publicKeys, caseRef }),
+      },
+    };
+    // Only an SMS case whose reporter agreed to contact needs the text readable.
+    if (detail.channel === "sms" && detail.consent.contact_me) body.text = text;
+    await api(`/api/v1/cases/${encodeURIComponent(caseRef)}/messages`, body);
+    $("f-reply").value = "";
+    detail = await api(`/api/v1/cases/${encodeURIComponent(caseRef)}`);
+    await showMessages();
+    say("reply-status", words.sent);
+  } catch {
+    say("reply-status", words.failed);
+  }
+}
+
+async function onGrant(event) {
+  event.preventDefault();
+  const option = $("f-focal-point").selectedOptions[0];
+  if (!option) return;
+  const handover = $("f-handover").checked;
+  try {
+    const entry = await addRecipient(detail.envelope, {
+      keyPair,
+      publicKey: option.dataset.publicKey,
+      caseRef,
+    });
+    if (entry === null) throw new Error("already a recipient");
+    await api(`/api/v1/cases/${encodeURIComponent(caseRef)}/recipients`, {
+      focal_point: option.value,
+      sealed_key: { kid: entry.kid, sealed_key: entry.sealed_key },
+      handover,
+    });
+  } catch {
+    say("grant-status", words.failed);
+    return;
+  }
+  if (handover) {
+    forget();
+    window.location.assign(`/inbox?lang=${root.dataset.lang}`);
+    return;
+  }
+  detail = await api(`/api/v1/cases/${encodeURIComponent(caseRef)}`);
+  await fillFocalPoints();
+  say("grant-status", words.granted);
+}
+
+$("js-needed").hidden = true;
+$("open-form").hidden = false;
+$("open-form").addEventListener("submit", onOpen);
+$("reply-form").addEventListener("submit", onReply);
+$("grant-form").addEventListener("submit", onGrant);
+$("forget").addEventListener("click", () => {
+  forget();
+  say("open-status", words.forgotten);
+});
+for (const form of document.querySelectorAll("form[action^='/staff/logout']")) {
+  form.addEventListener("submit", forget);
+}
+// The event form posts and reloads the page; the key goes with the page (pagehide).
+window.addEventListener("pagehide", forget);
+restartIdle();

@@ -1,0 +1,38 @@
+"""The content security policies: public pages keep theirs, staff pages get SPEC 10's."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from intake.http.middleware import CSP, STAFF_CSP, is_staff_page
+
+
+@pytest.mark.parametrize("path", ["/report", "/followup", "/healthz"])
+def test_public_pages_keep_their_policy(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.headers["content-security-policy"] == CSP
+    assert "wasm-unsafe-eval" not in CSP
+
+
+@pytest.mark.parametrize("path", ["/staff/login", "/staff/keys", "/inbox", "/hotline"])
+def test_staff_pages_allow_wasm_but_no_inline_script_and_are_never_cached(
+    client: TestClient, path: str
+) -> None:
+    response = client.get(path, follow_redirects=False)
+    policy = response.headers["content-security-policy"]
+    assert policy == STAFF_CSP
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    assert directives["script-src"] == "'self' 'wasm-unsafe-eval'"
+    assert "unsafe-inline" not in policy
+    assert "'unsafe-eval'" not in policy
+    assert directives["connect-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_which_paths_are_staff_pages() -> None:
+    assert is_staff_page("/inbox/cases/C-1")
+    assert is_staff_page("/staff")
+    assert not is_staff_page("/staffing")
+    assert not is_staff_page("/report")
