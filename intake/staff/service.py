@@ -132,29 +132,29 @@ def revoke_tokens(
     Returns how many tokens were live (web sessions are counted in the audit entry).
     """
     user = _existing(session, username)
-    now = now or utcnow()
-    result = session.execute(
-        update(StaffToken)
-        .where(StaffToken.user_id == user.id, StaffToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
-    count = int(getattr(result, "rowcount", 0) or 0)
-    ended = session.execute(
-        update(StaffSession)
-        .where(StaffSession.user_id == user.id, StaffSession.ended_at.is_(None))
-        .values(ended_at=now)
-    )
+    count, sessions = _end_credentials(session, user, now or utcnow())
     audit.append(
         session,
         actor=actor,
         action="staff.tokens_revoked",
-        detail={
-            "username": user.username,
-            "count": count,
-            "sessions": int(getattr(ended, "rowcount", 0) or 0),
-        },
+        detail={"username": user.username, "count": count, "sessions": sessions},
     )
     return count
+
+
+def _end_credentials(session: Session, user: StaffUser, now: datetime) -> tuple[int, int]:
+    """End every live token and web session of an account: (tokens, sessions) ended."""
+    tokens = session.execute(
+        update(StaffToken)
+        .where(StaffToken.user_id == user.id, StaffToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    sessions = session.execute(
+        update(StaffSession)
+        .where(StaffSession.user_id == user.id, StaffSession.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+    return int(getattr(tokens, "rowcount", 0) or 0), int(getattr(sessions, "rowcount", 0) or 0)
 
 
 def set_password(
@@ -166,7 +166,7 @@ def set_password(
     actor: str = CLI_ACTOR,
     now: datetime | None = None,
 ) -> int:
-    """Set a new password and end every token of the account; how many were live.
+    """Set a new password and end every token and web session; how many tokens were live.
 
     The lock-out counters start again: whoever sets the password is the admin.
     """
@@ -176,18 +176,13 @@ def set_password(
     user.password_hash = hash_password(password, cost=cost)
     user.failed_logins = 0
     user.locked_until = None
-    result = session.execute(
-        update(StaffToken)
-        .where(StaffToken.user_id == user.id, StaffToken.revoked_at.is_(None))
-        .values(revoked_at=now or utcnow())
-    )
-    count = int(getattr(result, "rowcount", 0) or 0)
+    count, sessions = _end_credentials(session, user, now or utcnow())
     session.flush()
     audit.append(
         session,
         actor=actor,
         action="staff.password_set",
-        detail={"username": user.username, "tokens_ended": count},
+        detail={"username": user.username, "tokens_ended": count, "sessions_ended": sessions},
     )
     return count
 

@@ -14,6 +14,8 @@ from intake.cli import main
 from intake.db import make_engine, make_sessionmaker
 from intake.models import AuditEvent, StaffUser
 from intake.settings import Settings
+from intake.staff.auth import Credentials
+from intake.staff.sessions import open_session, staff_for_session
 
 
 @pytest.fixture
@@ -201,6 +203,9 @@ def test_password_sets_a_new_one_and_ends_every_token(
     assert main(add) == 0
     tokens = [bearer(client, "amina", old) for _ in range(2)]
     assert all(client.get("/api/v1/cases", headers=t).status_code == 200 for t in tokens)
+    context = client.app.state.context  # type: ignore[attr-defined]
+    web = open_session(context, Credentials(username="amina", password=old))
+    assert staff_for_session(context, web.cookie) is not None
     new_file = tmp_path / "new-password.txt"
     new_file.write_text("a brand new passphrase\n", encoding="utf-8")
     capsys.readouterr()
@@ -208,6 +213,7 @@ def test_password_sets_a_new_one_and_ends_every_token(
     assert main(change) == 0
     assert capsys.readouterr().out.strip() == "new password set for amina; ended 2 tokens"
     assert all(client.get("/api/v1/cases", headers=t).status_code == 401 for t in tokens)
+    assert staff_for_session(context, web.cookie) is None  # the web session ended too
     refused = client.post("/api/v1/auth/token", data={"username": "amina", "password": old})
     assert refused.status_code == 401
     fresh = bearer(client, "amina", "a brand new passphrase")
