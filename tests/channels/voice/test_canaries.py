@@ -4,18 +4,15 @@ receipt reach no store: every database row (outbox included), the SQLite files, 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
-from sqlalchemy.engine import make_url
 from testkit.fake_twilio import FakeTwilio
+from testkit.storage import database_bytes
 from testkit.voice import EN_VOICE, Call, spoken_receipt, tiny_wav
 
 from intake.context import AppContext
 from intake.logs import SafeJsonFormatter
-from intake.models import Base
 
 from .calls import recording_worker
 
@@ -41,22 +38,6 @@ CANARIES = [
     RECORDING_SID[2:],
     *LOCATION.values(),
 ]
-
-
-def _database_bytes(context: AppContext) -> bytes:
-    chunks: list[bytes] = []
-    with context.sessions() as session:
-        for table in Base.metadata.sorted_tables:
-            for row in session.execute(select(table)):
-                for value in row:
-                    chunks.append(value if isinstance(value, bytes) else str(value).encode())
-    url = make_url(context.settings.resolved_database_url)
-    if url.get_backend_name() == "sqlite" and url.database:
-        for suffix in ("", "-wal", "-journal"):
-            path = Path(url.database + suffix)
-            if path.exists():
-                chunks.append(path.read_bytes())
-    return b"\n".join(chunks)
 
 
 def _log_text(records: list[logging.LogRecord]) -> str:
@@ -100,13 +81,13 @@ def test_no_number_sid_location_or_receipt_reaches_any_store(
     receipt = _call(client, fake_twilio)
     assert len(receipt) == 16
     secrets_ = [*CANARIES, receipt, " ".join(receipt[i : i + 4] for i in range(0, 16, 4))]
-    _assert_absent(_database_bytes(context), secrets_, "the database before the worker")
+    _assert_absent(database_bytes(context), secrets_, "the database before the worker")
     status = Call(client, to=EN_VOICE, caller=CALLER, call_sid="CA" + "d" * 32)
     status.start()
     status.press("9")
     assert "sent to the people" in status.press(receipt + "#").said
     assert recording_worker(context).run_once().sent == 1
     assert fake_twilio.deleted_calls == [CALL_SID]
-    _assert_absent(_database_bytes(context), secrets_, "the database")
+    _assert_absent(database_bytes(context), secrets_, "the database")
     _assert_absent(_log_text(caplog.records), secrets_, "the logs")
     assert any(record.name == "channels.voice" for record in caplog.records)
