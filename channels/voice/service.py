@@ -106,20 +106,22 @@ def _answer_key(context: AppContext, inbound: Inbound) -> bytes:
 def _attempt_once(context: AppContext, inbound: Inbound) -> str | None:
     now, secret = utcnow(), context.secret
     key = _answer_key(context, inbound)
+    call = store.call_key(secret, inbound.call_sid)
     with transaction(context.sessions) as session:
+        line = _line(context, session, inbound.called)
+        # The call's lock comes before the look for a stored answer: a concurrent delivery
+        # that holds it commits its answer first, and this one then reads it.
+        row = store.lock_call(session, call) if line is not None else None
         done = store.stored_answer(session, secret, key, now)
         if done is not None:
             log.info("voice webhook", extra={"channel": CHANNEL, "event": "duplicate"})
             return done
-        line = _line(context, session, inbound.called)
         if line is None:
             language = i18n.negotiate_locale(None, None, context.settings.default_language)
             answer = twiml(unknown_number_script(language), _render(context))
             store.record_answer(session, secret, key, answer, now)
             log.info("voice webhook", extra={"channel": CHANNEL, "event": "unknown_number"})
             return answer
-        call = store.call_key(secret, inbound.call_sid)
-        row = store.lock_call(session, call)
         state = store.read_state(secret, row, now)
         outcome = _outcome(state, inbound, line)
         if outcome is None:
@@ -162,12 +164,12 @@ def _finish(context: AppContext, inbound: Inbound, state: State, outcome: Outcom
     """Store the answer of an effect that stored no case (status, a refused report)."""
     now, secret = utcnow(), context.secret
     key = _answer_key(context, inbound)
+    call = store.call_key(secret, inbound.call_sid)
     with transaction(context.sessions) as session:
+        row = store.lock_call(session, call)  # before the look, as in `_attempt_once`
         done = store.stored_answer(session, secret, key, now)
         if done is not None:
             return done
-        call = store.call_key(secret, inbound.call_sid)
-        row = store.lock_call(session, call)
         if row is None or row.turn != state.turn:
             return None  # the call moved on meanwhile: look again
         store.write_state(session, secret, key=call, row=row, state=outcome.state, now=now)
