@@ -99,17 +99,19 @@ def handle(context: AppContext, inbound: Inbound) -> tuple[str, ...]:
 def _attempt_once(context: AppContext, inbound: Inbound, key: bytes) -> tuple[str, ...] | None:
     now = utcnow()
     with transaction(context.sessions) as session:
+        line = _line(context, session, inbound.receiver)
+        # The conversation's lock comes before the look for a processed message: a concurrent
+        # delivery that holds it commits its replies first, and this one then reads them.
+        row = sms_store.lock_conversation(session, key) if line is not None else None
         done = sms_store.processed_replies(session, context.secret, inbound.message_sid, now)
         if done is not None:
             log.info("sms message", extra={"channel": CHANNEL, "event": "duplicate"})
             return done
-        line = _line(context, session, inbound.receiver)
         if line is None:
             replies = (unknown_number_reply(_apology_languages(context)),)
             _finish(context, session, inbound, replies, now)
             log.info("sms message", extra={"channel": CHANNEL, "event": "unknown_number"})
             return replies
-        row = sms_store.lock_conversation(session, key)
         state, expired = sms_store.read_state(context.secret, row, now)
         hours = context.settings.sms_idle_timeout_hours
         outcome = advance(state, inbound.text, line, expired_after_hours=hours if expired else None)
