@@ -99,6 +99,13 @@ def test_every_message_is_translated(domain: str, language: str) -> None:
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.parametrize("language", [code for code in i18n.SHIPPED if code != "en"])
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_each_translation_says_a_native_review_is_owed(domain: str, language: str) -> None:
+    catalog = _read(LOCALES / language / "LC_MESSAGES" / f"{domain}.po", language)
+    assert "native" in catalog.header_comment.lower()
+
+
 @pytest.mark.parametrize("language", i18n.SHIPPED)
 @pytest.mark.parametrize("domain", DOMAINS)
 def test_placeholders_match(domain: str, language: str) -> None:
