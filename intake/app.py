@@ -33,6 +33,7 @@ from intake.http.middleware import (
     SecurityHeadersMiddleware,
 )
 from intake.paths import package_folder
+from intake.reports.receipts import start_receipt_pool
 from intake.routing_tables.api import router as focal_points_router
 from intake.settings import Settings
 from intake.staff.api import router as staff_router
@@ -88,6 +89,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         context = build_context(settings, channels=channels, receipt_cost=receipt_cost)
         i18n.preload()
+        start_receipt_pool(context)
         app.state.context = context
         try:
             yield

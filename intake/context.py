@@ -15,9 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crypto.kdf import RECEIPT_COST, TEST_COST, KdfCost
+from crypto.receipt import ReceiptKeys
 from crypto.server_secret import ServerSecret
 from intake.db import transaction
 from intake.models import Case, SystemValue
+from intake.reports.receipt_pool import ReceiptPool
 from intake.reports.writer import BatchWriter
 from intake.routing_tables.store import RoutingState
 from intake.settings import Settings
@@ -71,6 +73,15 @@ class KdfPool:
         with self._slots:
             return function()
 
+    def run_if_free(self, function: Callable[[], T]) -> T | None:
+        """`function()` when a slot is free right now, else None (idle-time work)."""
+        if not self._slots.acquire(blocking=False):
+            return None
+        try:
+            return function()
+        finally:
+            self._slots.release()
+
 
 @dataclass
 class AppContext:
@@ -84,13 +95,16 @@ class AppContext:
     routing: RoutingState = field(default_factory=RoutingState)
     channels: tuple[ChannelHooks, ...] = ()
     passwords: KdfPool = field(default_factory=lambda: KdfPool(2))
+    # Receipts made ahead (`intake.reports.receipts.start_receipt_pool`); off until started.
+    receipts: ReceiptPool[tuple[str, ReceiptKeys]] = field(default_factory=ReceiptPool.off)
     writer: BatchWriter = field(init=False)
 
     def __post_init__(self) -> None:
         self.writer = BatchWriter(self.sessions)
 
     def close(self) -> None:
-        """Finish queued writes, then release the database connections."""
+        """Forget receipts made ahead, finish queued writes, release the connections."""
+        self.receipts.stop()
         self.writer.close()
         self.engine.dispose()
 

@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     receipt_kdf_memlimit_mib: int = Field(default=19, ge=19)
     kdf_concurrency: int = Field(default=4, ge=1, le=64)
     password_concurrency: int = Field(default=2, ge=1, le=64)  # staff sign-ins, own slots
+    receipt_pool: int = Field(default=32, ge=0, le=1024)  # receipts made ahead; 0 = off
     request_timeout_s: float = Field(default=30.0, ge=0.5, le=600)  # head + body, in all
     # Tests only: receipts at libsodium's minimum Argon2id cost (no protection at all).
     insecure_test_kdf: bool = False

@@ -1,6 +1,6 @@
 """The intake pipeline every channel calls (DESIGN "Data flow").
 
-validate (the caller hands a `ReportIn`) -> decide the route -> receipt KDF ->
+validate (the caller hands a `ReportIn`) -> decide the route -> receipt (made ahead, or KDF) ->
 seal -> one transaction (case, recipients, routed event, audit entry, outbox)
 -> commit -> only then the receipt goes back. Plaintext lives only in this
 request's memory.
@@ -24,14 +24,14 @@ from sqlalchemy.orm import Session
 
 from crypto.envelope import case_aad, seal
 from crypto.errors import CryptoError
-from crypto.receipt import ReceiptKeys, format_receipt, new_receipt
+from crypto.receipt import ReceiptKeys, format_receipt
 from intake import ratelimit
 from intake.audit import trail as audit
 from intake.context import AppContext
 from intake.errors import ServiceUnavailable, TooManyRequests
 from intake.models import Case, CaseEvent, CaseRecipient, utcnow
 from intake.outbox.notifications import enqueue_alerts
-from intake.reports.receipts import derive_for
+from intake.reports.receipts import fresh_receipt
 from intake.reports.schemas import ReportIn
 from intake.reports.submission import Accepted, Submission
 from intake.routing_tables.store import ActiveTable
@@ -56,8 +56,7 @@ def submit(context: AppContext, submission: Submission) -> Accepted:
     active = _active_table(context)
     decision = decide(active.table, _facts(submission.report))
     for _attempt in range(3):
-        receipt = new_receipt()
-        keys = derive_for(context, receipt)
+        receipt, keys = fresh_receipt(context)
         try:
             case = _store(context, submission, active, decision, keys, now, receipt)
         except IntegrityError:
