@@ -27,9 +27,21 @@ class TwilioVoice:
     voice: str  # Twilio's `voice` attribute
 
 
-# Checked against Twilio's TTS voice list (Polly and Google voices); re-check when
-# adding a language. Swahili, Somali, Pashto, Dari, Hausa, Burmese and Amharic
-# have no Twilio voice: they need recorded prompts.
+# Which of our languages Twilio's <Say> speaks, and with which voice. Source: Twilio's
+# "Text-to-Speech: available voices and languages" table
+# (https://www.twilio.com/docs/voice/twiml/say/text-speech#available-voices-and-languages),
+# which lists Amazon Polly and Google voices by `voice` and `language`; checked in
+# December 2026 against copies of that table. Re-check it when adding a language
+# or when Twilio retires a voice (a <Say> with a voice Twilio no longer has fails,
+# and the caller hears nothing):
+# - en-GB Polly.Amy, fr-FR Polly.Lea, es-ES Polly.Lucia, arb Polly.Zeina (Modern
+#   Standard Arabic), pt-BR Polly.Camila: Polly standard voices.
+# - uk-UA Google.uk-UA-Standard-A; bn-IN Google.bn-IN-Standard-C (Twilio lists
+#   Bengali as Standard-C and -D only, not -A).
+# - Swahili, Somali, Pashto, Dari (fa), Hausa and Burmese have no voice there, so
+#   SPEC 17 plays recorded prompts for them. Amharic (Google.am-ET-Standard-A)
+#   appears only in the newest copies of the table: it stays on recorded prompts
+#   until Twilio's console lists it for the account, since a failed <Say> is silence.
 TWILIO_VOICES: dict[str, TwilioVoice] = {
     "en": TwilioVoice("en-GB", "Polly.Amy"),
     "fr": TwilioVoice("fr-FR", "Polly.Lea"),
@@ -37,7 +49,7 @@ TWILIO_VOICES: dict[str, TwilioVoice] = {
     "ar": TwilioVoice("arb", "Polly.Zeina"),
     "pt": TwilioVoice("pt-BR", "Polly.Camila"),
     "uk": TwilioVoice("uk-UA", "Google.uk-UA-Standard-A"),
-    "bn": TwilioVoice("bn-IN", "Google.bn-IN-Standard-A"),
+    "bn": TwilioVoice("bn-IN", "Google.bn-IN-Standard-C"),
 }
 PROMPT_FILE_SUFFIX = ".mp3"
 PROMPTS_PATH = "/channels/voice/prompts"

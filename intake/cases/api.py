@@ -125,7 +125,8 @@ def add_message(
 def add_recipient(
     case_ref: str, grant: Annotated[RecipientIn, Body()], access: RecipientAccess, context: Context
 ) -> CaseOut:
-    """Give another focal point access: upload the `{kid, sealed_key}` entry you made on
-    your own device with `crypto.envelope.add_recipient`; `handover` ends your access."""
+    """Give another focal point access: upload the `{kid, sealed_key}` entries you made on
+    your own device with `crypto.envelope.add_recipient`, one per key of theirs in the
+    active table (`sealed_keys`; `sealed_key` for one); `handover` ends your access."""
     with transaction(context.sessions) as session:
         return sharing.add_recipient(session, context, access, case_ref, grant, now=utcnow())

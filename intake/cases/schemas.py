@@ -218,7 +218,27 @@ class SealedKeyIn(Schema):
     sealed_key: str = Field(min_length=1, max_length=256)
 
 
+# A focal point in the middle of a key rotation lists a few keys, never many.
+MAX_GRANT_KEYS = 16
+
+
 class RecipientIn(Schema):
+    """One entry per key of the new focal point (`sealed_keys`), or `sealed_key` for
+    a focal point with one key: a grant must open with every key it currently holds."""
+
     focal_point: str = Field(min_length=1, max_length=128)
-    sealed_key: SealedKeyIn
+    sealed_key: SealedKeyIn | None = None
+    sealed_keys: list[SealedKeyIn] = Field(default=[], max_length=MAX_GRANT_KEYS)
     handover: StrictBool = False
+
+    @model_validator(mode="after")
+    def _one_form(self) -> RecipientIn:
+        if (self.sealed_key is None) == (not self.sealed_keys):
+            raise PydanticCustomError("sealed_keys", "Give either sealed_key or sealed_keys.")
+        if len({entry.kid for entry in self.entries}) != len(self.entries):
+            raise PydanticCustomError("sealed_keys", "Each kid may appear once.")
+        return self
+
+    @property
+    def entries(self) -> list[SealedKeyIn]:
+        return [self.sealed_key] if self.sealed_key is not None else list(self.sealed_keys)

@@ -1,9 +1,11 @@
 """Granting access and handing a case over: the server never holds a data key.
 
-A recipient re-seals the case's data key to another focal point's public key
-on their own device (`crypto.envelope.add_recipient`) and uploads only the new
-`{kid, sealed_key}` entry. The server checks that the kid is one of that focal
-point's keys in the active routing table, appends the entry, and records it.
+A recipient re-seals the case's data key to each of another focal point's public
+keys on their own device (`crypto.envelope.add_recipient`) and uploads only the new
+`{kid, sealed_key}` entries. The server checks that the entries cover exactly that
+focal point's keys in the active routing table (during a key rotation it lists
+the old and the new key, and a grant sealed to one of them only would leave it
+unable to open the case once it holds the other), appends them, and records it.
 It cannot check that the entry opens the case (that needs a private key); a
 recipient who uploads a wrong entry only shares nothing.
 
@@ -35,6 +37,9 @@ from routing.table import RoutingTable
 _WRONG_KEY = "That key is not one of that focal point's keys in the active routing table."
 _BAD_ENTRY = "The sealed key entry is not valid (kid: 32 hex digits; sealed_key: base64)."
 _ALREADY = "That focal point is already a recipient of this case."
+_MISSING_KEY = (
+    "Seal the case's key to every one of that focal point's keys in the active routing table."
+)
 
 
 def add_recipient(
@@ -48,8 +53,7 @@ def add_recipient(
 ) -> CaseOut:
     case = find_visible(session, access, case_ref, lock=True)
     table = _active_table(context, session)
-    if grant.sealed_key.kid not in table.kids_of(grant.focal_point):
-        raise InvalidInput(_WRONG_KEY)
+    _check_keys(case, table.kids_of(grant.focal_point), grant)
     existing = {r.focal_point_id: r for r in case.recipients}
     if grant.focal_point in existing and existing[grant.focal_point].active:
         raise Conflict(_ALREADY)
@@ -70,7 +74,7 @@ def add_recipient(
         case_ref=case.case_ref,
         detail={
             "focal_point": grant.focal_point,
-            "kid": grant.sealed_key.kid,
+            "kids": [entry.kid for entry in grant.entries],
             "envelope_sha256": case.envelope_sha256,
         },
     )
@@ -85,13 +89,23 @@ def _active_table(context: AppContext, session: Session) -> RoutingTable:
     return context.routing.active(session).table
 
 
+def _check_keys(case: Case, kids: set[str], grant: RecipientIn) -> None:
+    given = {entry.kid for entry in grant.entries}
+    if not given <= kids:
+        raise InvalidInput(_WRONG_KEY)
+    held = {entry.get("kid") for entry in json.loads(case.envelope)["recipients"]}
+    if not kids <= given | held:
+        raise InvalidInput(_MISSING_KEY)
+
+
 def _append_entry(case: Case, grant: RecipientIn) -> None:
     envelope = json.loads(case.envelope)
-    if any(entry.get("kid") == grant.sealed_key.kid for entry in envelope["recipients"]):
-        return  # that key can already open the case
-    envelope["recipients"].append(
-        {"kid": grant.sealed_key.kid, "sealed_key": grant.sealed_key.sealed_key}
-    )
+    held = {entry.get("kid") for entry in envelope["recipients"]}
+    added = [entry for entry in grant.entries if entry.kid not in held]
+    if not added:
+        return  # every one of those keys can already open the case
+    for entry in added:
+        envelope["recipients"].append({"kid": entry.kid, "sealed_key": entry.sealed_key})
     try:
         validate_envelope_shape(envelope)
     except CryptoError:

@@ -24,6 +24,10 @@ DOCS_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 # Staff pages (SPEC section 10): still no inline script and no eval, but libsodium's
 # WebAssembly may compile; never cached.
 STAFF_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
+# The case page alone plays a voice case's recording, decrypted in the page, from a
+# blob: URL (SPEC 17); no other page may load media from anywhere.
+CASE_PAGE_CSP = STAFF_CSP + "; media-src blob:"
+CASE_PAGE_PREFIX = "/inbox/cases/"
 STAFF_PREFIXES = ("/staff", "/inbox", "/hotline", "/dashboard")
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -161,6 +165,8 @@ def is_staff_page(path: str) -> bool:
 def _policy(path: str) -> str:
     if path.startswith("/docs"):
         return DOCS_CSP
+    if path.startswith(CASE_PAGE_PREFIX):
+        return CASE_PAGE_CSP
     return STAFF_CSP if is_staff_page(path) else CSP
 
 

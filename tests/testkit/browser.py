@@ -12,7 +12,7 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -74,14 +74,20 @@ class ThreadedServer:
 
 @contextmanager
 def routed_server(
-    folder: Path, templates: SqliteTemplates, keyring: Keyring, **settings: object
+    folder: Path,
+    templates: SqliteTemplates,
+    keyring: Keyring,
+    *,
+    more_keys: Mapping[str, list[str]] | None = None,
+    **settings: object,
 ) -> Iterator[ThreadedServer]:
     """A server on a fresh SQLite database with the test routing table loaded."""
+    table = routing_table_toml(keyring, more_keys=more_keys)
     with templates.fresh(folder / "db") as url:
         engine = make_engine(url)
         try:
             with transaction(make_sessionmaker(engine)) as session:
-                store_table(session, routing_table_toml(keyring), loaded_by="tests")
+                store_table(session, table, loaded_by="tests")
         finally:
             engine.dispose()
         configured = Settings(data_dir=folder / "var", database_url=url, **settings)  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from crypto.keys import KeyPair, generate_keypair, public_key_b64
@@ -29,15 +30,20 @@ class Keyring:
         return public_key_b64(self.pairs[name].public_key)
 
 
-def routing_table_toml(keys: Keyring, *, version: str = "test-1") -> str:
+def routing_table_toml(
+    keys: Keyring, *, version: str = "test-1", more_keys: Mapping[str, list[str]] | None = None
+) -> str:
+    """The test table; `more_keys` adds public keys (base64) to focal points, as in a rotation."""
+    more = more_keys or {}
     parts = [
         f'version = "{version}"\n',
         f'[escrow]\npublic_keys = ["{keys.public_b64("escrow")}"]\n',
     ]
     for fp_id, (name, agency, country) in FOCAL_POINTS.items():
+        listed = ", ".join(f'"{key}"' for key in [keys.public_b64(fp_id), *more.get(fp_id, [])])
         parts.append(
             f'[[focal_points]]\nid = "{fp_id}"\nname = "{name}"\nagency = "{agency}"\n'
-            f'country = "{country}"\npublic_keys = ["{keys.public_b64(fp_id)}"]\n'
+            f'country = "{country}"\npublic_keys = [{listed}]\n'
             f'notify = ["mailto:{fp_id}@example.org"]\n'
         )
     parts.append(

@@ -2,7 +2,9 @@
 // sealed, records steps, and re-seals the data key for another focal point.
 // The key pair and the plaintext live only in this module's variables: never sent,
 // never stored (no localStorage, sessionStorage, IndexedDB, cookie or URL), and
-// dropped on sign-out, idle timeout and pagehide.
+// dropped on sign-out, idle timeout and pagehide. A voice case's recording is decrypted
+// here too and played from a blob: URL that is revoked when the report is dropped.
+import { b64decode } from "/static/js/bytes.js";
 import { openKeyFile } from "/static/js/keyfile.js";
 import { addRecipient, openEnvelope, sealEnvelope } from "/static/js/envelope.js";
 import { forgetKeyPair } from "/static/js/keys.js";
@@ -18,6 +20,7 @@ const $ = (id) => document.getElementById(id);
 let keyPair = null;
 let detail = null;
 let idleTimer = null;
+let audioUrls = [];
 
 function restartIdle() {
   clearTimeout(idleTimer);
@@ -45,10 +48,24 @@ function say(id, text) {
   $(id).textContent = text;
 }
 
+function dropRecordings() {
+  for (const url of audioUrls) URL.revokeObjectURL(url);
+  audioUrls = [];
+  for (const audio of $("recording").querySelectorAll("audio")) {
+    audio.pause();
+    audio.removeAttribute("src");
+    audio.load(); // lets the media element let go of the decoded audio
+    audio.remove();
+  }
+  say("recording-status", "");
+  $("recording").hidden = true;
+}
+
 function forget() {
   if (keyPair) forgetKeyPair(keyPair);
   keyPair = null;
   detail = null;
+  dropRecordings();
   for (const node of document.querySelectorAll("[data-field], [data-message-text]")) {
     node.textContent = "";
   }
@@ -104,6 +121,38 @@ async function showMessages() {
   }
 }
 
+// The worker seals the recording as {"mime", "data"} (SPEC 17): open it here, never upload it.
+async function showRecordings() {
+  const recordings = detail.attachments.filter((item) => item.kind === "audio");
+  if (recordings.length === 0) return;
+  $("recording").hidden = false;
+  for (const item of recordings) {
+    if (item.status !== "attached") {
+      say("recording-status", item.status === "lost" ? words.audioLost : words.audioPending);
+      continue;
+    }
+    try {
+      const sealed = await api(
+        `/api/v1/cases/${encodeURIComponent(caseRef)}/attachments/${item.id}`,
+      );
+      const opened = await openEnvelope(sealed.envelope, { keyPair, caseRef });
+      if (keyPair === null) return; // dropped while it was opening
+      const blob = new Blob([b64decode(opened.data)], { type: String(opened.mime) });
+      const url = URL.createObjectURL(blob);
+      audioUrls.push(url);
+      const audio = document.createElement("audio");
+      audio.controls = true;
+      audio.preload = "metadata";
+      audio.setAttribute("aria-labelledby", "h-recording");
+      audio.dataset.attachmentId = String(item.id);
+      audio.src = url;
+      $("recording").append(audio);
+    } catch {
+      say("recording-status", words.failed);
+    }
+  }
+}
+
 async function fillFocalPoints() {
   const select = $("f-focal-point");
   select.replaceChildren();
@@ -113,7 +162,8 @@ async function fillFocalPoints() {
     const option = document.createElement("option");
     option.value = fp.id;
     option.textContent = `${fp.name} (${fp.id})`;
-    option.dataset.publicKey = fp.public_keys[0];
+    // Every current key: during a rotation the table lists the old and the new one.
+    option.dataset.publicKeys = JSON.stringify(fp.public_keys);
     select.append(option);
   }
 }
@@ -143,6 +193,7 @@ async function onOpen(event) {
   $("grant-needs-key").hidden = true;
   $("grant-form").hidden = false;
   await showMessages();
+  await showRecordings();
   await fillFocalPoints();
 }
 
@@ -175,15 +226,15 @@ async function onGrant(event) {
   if (!option) return;
   const handover = $("f-handover").checked;
   try {
-    const entry = await addRecipient(detail.envelope, {
-      keyPair,
-      publicKey: option.dataset.publicKey,
-      caseRef,
-    });
-    if (entry === null) throw new Error("already a recipient");
+    const sealedKeys = [];
+    for (const publicKey of JSON.parse(option.dataset.publicKeys)) {
+      const entry = await addRecipient(detail.envelope, { keyPair, publicKey, caseRef });
+      if (entry !== null) sealedKeys.push({ kid: entry.kid, sealed_key: entry.sealed_key });
+    }
+    if (sealedKeys.length === 0) throw new Error("already a recipient");
     await api(`/api/v1/cases/${encodeURIComponent(caseRef)}/recipients`, {
       focal_point: option.value,
-      sealed_key: { kid: entry.kid, sealed_key: entry.sealed_key },
+      sealed_keys: sealedKeys,
       handover,
     });
   } catch {

@@ -70,7 +70,7 @@ def test_a_recipient_grants_access_and_the_new_one_can_open_the_case(
     assert added.actor == "unicef"
     assert json.loads(added.detail) == {
         "focal_point": "ke-wfp",
-        "kid": kid_of(keyring.pairs["ke-wfp"].public_key),
+        "kids": [kid_of(keyring.pairs["ke-wfp"].public_key)],
         "envelope_sha256": case.envelope_sha256,
     }
     assert any(json.loads(n.payload)["focal_point"] == "ke-wfp" for n in notices)
@@ -139,3 +139,46 @@ def test_a_non_recipient_cannot_grant(
     case_ref = file_report().case_ref
     entry = reseal_for(client, staff["unicef"], keyring, case_ref, "ke-wfp")
     assert grant(client, staff["wfp"], case_ref, "ke-wfp", entry).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"focal_point": "ke-wfp"},
+        {"focal_point": "ke-wfp", "sealed_keys": []},
+        {"focal_point": "ke-wfp", "sealed_key": "ENTRY", "sealed_keys": ["ENTRY"]},
+        {"focal_point": "ke-wfp", "sealed_keys": ["ENTRY", "ENTRY"]},
+    ],
+)
+def test_a_grant_has_its_entries_in_one_form_each_kid_once(
+    client: TestClient, staff: Headers, file_report: FileReport, keyring: Keyring, body: Any
+) -> None:
+    case_ref = file_report().case_ref
+    entry = reseal_for(client, staff["unicef"], keyring, case_ref, "ke-wfp")
+    filled = {
+        name: [entry] * len(value)
+        if isinstance(value, list)
+        else entry
+        if value == "ENTRY"
+        else value
+        for name, value in body.items()
+    }
+    response = client.post(
+        f"/api/v1/cases/{case_ref}/recipients", json=filled, headers=staff["unicef"]
+    )
+    assert response.status_code == 422, response.text
+
+
+def test_sealed_keys_is_the_list_form_of_the_same_grant(
+    app: FastAPI, client: TestClient, staff: Headers, file_report: FileReport, keyring: Keyring
+) -> None:
+    case_ref = file_report(narrative="Listed grant.").case_ref
+    entry = reseal_for(client, staff["unicef"], keyring, case_ref, "ke-wfp")
+    body = {"focal_point": "ke-wfp", "sealed_keys": [entry]}
+    response = client.post(
+        f"/api/v1/cases/{case_ref}/recipients", json=body, headers=staff["unicef"]
+    )
+    assert response.status_code == 201, response.text
+    with app.state.context.sessions() as session:
+        opened = open_case(case_by_ref(session, case_ref), keyring.pairs["ke-wfp"])
+    assert opened["narrative"] == "Listed grant."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from intake.http.middleware import CSP, STAFF_CSP, is_staff_page
+from intake.http.middleware import CASE_PAGE_CSP, CSP, STAFF_CSP, is_staff_page
 
 
 @pytest.mark.parametrize("path", ["/report", "/followup", "/healthz"])
@@ -13,6 +13,7 @@ def test_public_pages_keep_their_policy(client: TestClient, path: str) -> None:
     response = client.get(path)
     assert response.headers["content-security-policy"] == CSP
     assert "wasm-unsafe-eval" not in CSP
+    assert "media-src" not in response.headers["content-security-policy"]
 
 
 @pytest.mark.parametrize("path", ["/staff/login", "/staff/keys", "/inbox", "/hotline"])
@@ -36,3 +37,15 @@ def test_which_paths_are_staff_pages() -> None:
     assert is_staff_page("/staff")
     assert not is_staff_page("/staffing")
     assert not is_staff_page("/report")
+
+
+def test_only_the_case_page_may_play_media_and_only_from_blob_urls(client: TestClient) -> None:
+    """A voice recording is decrypted in the page and played from a blob: URL (SPEC 17)."""
+    assert "media-src" not in STAFF_CSP
+    response = client.get("/inbox/cases/C-000000000000", follow_redirects=False)
+    policy = response.headers["content-security-policy"]
+    assert policy == CASE_PAGE_CSP
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    assert directives["media-src"] == "blob:"
+    assert directives["script-src"] == "'self' 'wasm-unsafe-eval'"
+    assert directives["connect-src"] == "'self'"
