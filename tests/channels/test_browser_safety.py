@@ -124,6 +124,55 @@ def test_back_forward_and_reload_bring_back_nothing_and_send_nothing_twice(
         context.close()
 
 
+def test_after_an_error_then_sending_back_shows_an_empty_form_and_sends_nothing(
+    server: ThreadedServer, page: Page
+) -> None:
+    narrative = "The driver said he would take us only for sex."
+    page.goto(f"{server.url}/report?lang=en")
+    _fill(page, narrative, "Amina")
+    page.locator("#f-country").select_option("")  # one problem first: a 422 page (a POST)
+    page.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator(".problems").count() == 1
+    assert page.locator("#f-narrative").input_value() == narrative  # kept for this round
+    page.locator("#f-country").select_option("KE")
+    before = _cases(server)
+    page.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert RECEIPT.match(page.locator(".receipt").inner_text().strip())
+    assert _cases(server) == before + 1
+    page.go_back()  # to the error page's entry: now a plain GET of the form
+    page.wait_for_load_state()
+    assert page.url.endswith("/report?lang=en")
+    assert page.locator(".problems").count() == 0
+    assert page.locator("#f-narrative").input_value() == ""
+    assert not _typed_anywhere(page, narrative, "Amina")
+    page.reload()
+    assert not _typed_anywhere(page, narrative, "Amina")
+    assert _cases(server) == before + 1
+
+
+def test_back_to_a_followup_answer_does_not_send_the_receipt_again(
+    server: ThreadedServer, page: Page
+) -> None:
+    page.goto(f"{server.url}/report?lang=en")
+    _fill(page, "For the follow-up test.", "Amina")
+    page.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    receipt = page.locator(".receipt").inner_text().strip()
+    page.goto(f"{server.url}/followup?lang=en")
+    page.locator("#f-receipt").fill(receipt)
+    page.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator(".status").count() == 1
+    page.goto(f"{server.url}/?lang=en")
+    page.go_back()
+    page.wait_for_load_state()
+    assert page.url.endswith("/followup?lang=en")
+    assert page.locator(".status").count() == 0  # the form again, not the answer
+    assert page.locator("#f-receipt").input_value() == ""
+
+
 def _history_length(page: Page) -> int:
     length: int = page.evaluate("() => history.length")
     return length

@@ -1,5 +1,5 @@
-// The error summary (SPEC 14) takes the focus (autofocus does it without
-// scripts); each link focuses its field, or the first control of its group.
+// The error summary (SPEC 14) takes the focus (autofocus does without scripts);
+// a link focuses its field, or its group's first control.
 const summary = document.querySelector(".problems");
 const CONTROLS = "input:not([type=hidden]),select,textarea";
 
@@ -11,10 +11,13 @@ function onClick(event) {
     return;
   }
   event.preventDefault();
-  // Its label or legend in view too, not only the bare control.
   (control.labels?.[0] ?? control.closest("fieldset") ?? control).scrollIntoView();
   control.focus({ preventScroll: true });
 }
+
+// A POST's answer: its history entry becomes a GET of the empty form, so
+// Back or a reload never shows or sends the typed account again.
+history.replaceState(null, "", location.href);
 
 if (summary instanceof HTMLElement) {
   if (!summary.contains(document.activeElement)) {

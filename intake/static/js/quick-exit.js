@@ -1,8 +1,7 @@
-// Quick exit (SPEC 14): without scripts a plain link. With them, a click or
-// Escape pressed twice hides the page and *replaces* it in the history, so
-// that Back does not return to it.
+// Quick exit (SPEC 14): a click or Escape twice hides the page and replaces
+// it in the history; without scripts a plain link.
 const link = document.querySelector("a.exit");
-const TWICE_MS = 1500; // a lone Escape (closing a list) must not leave
+const TWICE_MS = 1500; // a lone Escape must not leave
 let lastEscape = Number.NEGATIVE_INFINITY;
 
 function leave(event) {
