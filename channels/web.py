@@ -1,22 +1,26 @@
 """The web pages adapter: form fields -> ReportIn -> intake.reports.service.submit -> receipt page.
 
 Server-rendered, complete without JavaScript. The report's plaintext lives only
-in this request's memory; the receipt goes into the page body (never a URL)
-and the pages are not cached. CSRF protection keeps no server state: a random
-value in the only cookie and its HMAC in a hidden field (double submit).
+in this request's memory. A stored report answers 303 to the receipt page, the
+receipt carried there once in a sealed cookie (`channels.web_receipt`, SPEC
+14): never a URL, and no page in the history that holds it or the account.
+Pages are not cached. CSRF protection keeps no server state: a random value in
+a cookie and its HMAC in a hidden field (double submit).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from babel.dates import format_date
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from channels.base import ChannelAdapter
+from channels.web_receipt import COOKIE, RECEIPT_PATH, carry, forget, seal_receipt, take
 from intake import i18n
 from intake.context import AppContext
 from intake.errors import InvalidInput, NotFound, ServiceUnavailable, TooManyRequests
@@ -79,21 +83,28 @@ def _problem(code: str, language: str) -> list[FieldError]:
 # --- routes ------------------------------------------------------------------------------
 
 
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, context: Context) -> HTMLResponse:
+    """A small page of links: report, follow-up, and the staff sign-in (SPEC 14)."""
+    return render_page(request, context, "home.html", display_language(request, context))
+
+
 @router.get("/report", response_class=HTMLResponse)
 def report_form(request: Request, context: Context) -> HTMLResponse:
     return _form_page(request, context, display_language(request, context))
 
 
 @router.post("/report", response_class=HTMLResponse)
-def report_submit(request: Request, context: Context, form: FormFields) -> HTMLResponse:
+def report_submit(request: Request, context: Context, form: FormFields) -> Response:
     language = display_language(request, context, form.get("language"))
     if not csrf_passed(request, context, form):
         errors = _problem("csrf_invalid", language)
         return _form_page(request, context, language, form=form, errors=errors, status=400)
+    data = report_fields(form)
     try:
-        report = ReportIn.model_validate(report_fields(form))
+        report = ReportIn.model_validate(data)
     except ValidationError as error:
-        errors = field_errors(error, i18n.translations_for(language))
+        errors = field_errors(error, i18n.translations_for(language), data)
         return _form_page(request, context, language, form=form, errors=errors, status=422)
     submission = Submission(
         report=report,
@@ -111,7 +122,28 @@ def report_submit(request: Request, context: Context, form: FormFields) -> HTMLR
     except ServiceUnavailable:
         errors = _problem("unavailable", language)
         return _form_page(request, context, language, form=form, errors=errors, status=503)
-    return render_page(request, context, "report/receipt.html", language, receipt=accepted.receipt)
+    # Stored and committed: 303, so that the page in the history is the receipt page
+    # (which shows the receipt once), never this POST with the account in it.
+    sealed = seal_receipt(context.secret, accepted.receipt, language, now=time.time())
+    response = RedirectResponse(f"{RECEIPT_PATH}?lang={language}", status_code=303)
+    carry(response, request, sealed)
+    return response
+
+
+@router.get(RECEIPT_PATH, response_class=HTMLResponse)
+def report_received(request: Request, context: Context) -> HTMLResponse:
+    """The receipt, once: the cookie is deleted in this very answer.
+
+    Without the cookie (a reload, Back, Forward, a stale link, an expired or
+    forged value) the page is a neutral one that does not say a report was made.
+    """
+    carried = take(request, context.secret)
+    language = display_language(request, context, carried.language if carried else None)
+    receipt = carried.receipt if carried else None
+    response = render_page(request, context, "report/receipt.html", language, receipt=receipt)
+    if COOKIE in request.cookies:
+        forget(response, request)
+    return response
 
 
 def _followup_page(

@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_security: Literal["starttls", "tls", "none"] = "starttls"
     default_language: str = "en"
+    # SPEC 14: the one neutral <title> of every public page (nothing that names abuse
+    # in a shared phone's tab list or history).
+    site_name: str = Field(default="Community feedback", min_length=1, max_length=80)
 
     @field_validator("log_level", mode="before")
     @classmethod

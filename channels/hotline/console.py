@@ -132,18 +132,19 @@ def call_fields(form: Mapping[str, str]) -> dict[str, Any]:
     return data
 
 
-def _errors(error: ValidationError, language: str) -> list[FieldError]:
-    found = field_errors(error, i18n.translations_for(language))
+def _errors(error: ValidationError, language: str, data: Mapping[str, Any]) -> list[FieldError]:
+    found = field_errors(error, i18n.translations_for(language), data)
     return [(_FIELD_ALIASES.get(field, field), message) for field, message in found]
 
 
 def _submit_call(
     request: Request, context: AppContext, language: str, staff: Staff, form: Mapping[str, str]
 ) -> HTMLResponse:
+    data = call_fields(form)
     try:
-        report = HotlineReportIn.model_validate(call_fields(form))
+        report = HotlineReportIn.model_validate(data)
     except ValidationError as error:
-        errors = _errors(error, language)
+        errors = _errors(error, language, data)
         return _call_page(request, context, language, staff, form=form, errors=errors, status=422)
     digest = _form_call_id(context, form)
     if digest is not None and is_recorded(context, digest):

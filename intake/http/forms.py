@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from intake.context import AppContext
 from intake.reports.field_errors import message_for
+from intake.reports.schemas import reporter_rule
 
 CSRF_COOKIE = "csrf"
 
@@ -55,13 +56,32 @@ async def form_fields(request: Request) -> dict[str, str]:
 FormFields = Annotated[dict[str, str], Depends(form_fields)]
 
 
-def field_errors(error: ValidationError, translations: NullTranslations) -> list[FieldError]:
-    """Each validation error as (form field name, message in the page language)."""
-    found: list[FieldError] = []
+def field_errors(
+    error: ValidationError,
+    translations: NullTranslations,
+    data: Mapping[str, Any] | None = None,
+) -> list[FieldError]:
+    """Each validation error as (form field name, message in the page language).
+
+    With `data` (the fields as validated), the rules across fields that the
+    model checks only once every field is valid are checked too, so that one
+    round names every problem (SPEC 14).
+    """
+    codes: list[tuple[str, str]] = []
     for item in error.errors(include_url=False, include_context=False, include_input=False):
-        field = _field_of(tuple(str(part) for part in item["loc"]), item["type"])
+        loc = tuple(str(part) for part in item["loc"])
+        codes.append((_field_of(loc, item["type"]), item["type"]))
+    if data is not None:
+        reporter = data.get("reporter")
+        rule = reporter_rule(
+            data.get("reporter_type"), reporter if isinstance(reporter, Mapping) else None
+        )
+        if rule is not None:
+            codes.append((_ROOT_ANCHOR[rule], rule))
+    found: list[FieldError] = []
+    for field, code in codes:
         if all(known != field for known, _message in found):
-            found.append((field, message_for(item["type"], translations)))
+            found.append((field, message_for(code, translations)))
     return found
 
 

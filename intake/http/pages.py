@@ -1,6 +1,7 @@
 """The page toolkit, pages half: rendering a server-side page in a language.
 
-Every page comes with a fresh CSRF pair and is never cached.
+Every page comes with a fresh CSRF pair and is never cached. Public pages all
+carry the one neutral `<title>`, `site_name` (SPEC 14), from `templates/base.html`.
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ def render_page(
             languages=_languages(),
             csrf_field=CSRF_FIELD,
             csrf_token=csrf_token(context.secret.subkey("csrf"), cookie),
+            site_name=context.settings.site_name,
             **values,
         )
     )

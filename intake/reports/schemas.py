@@ -8,7 +8,7 @@ Messages here are fixed texts and never quote the submitted value.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
@@ -84,6 +84,28 @@ class VictimIn(Schema):
     sex: Literal["female", "male", "other"] | None = Field(default=None, repr=False)
 
 
+_REPORTER_RULES = {
+    "reporter_not_anonymous": "An anonymous report cannot include who is reporting.",
+    "reporter_required": "A named report needs the reporter's name or contact.",
+}
+
+
+def reporter_rule(reporter_type: object, reporter: Mapping[str, object] | None) -> str | None:
+    """The code of the reporter rule that `reporter_type` and `reporter` break, or None.
+
+    A model validator runs only once every field is valid; forms call this on
+    the raw fields as well, so that a name on an anonymous report is named in
+    the same round as a future date (SPEC 14: every error at once).
+    """
+    if reporter_type == "anonymous" and reporter is not None:
+        return "reporter_not_anonymous"
+    if reporter_type == "named" and not (
+        reporter and any(str(reporter.get(key) or "").strip() for key in ("name", "contact"))
+    ):
+        return "reporter_required"
+    return None
+
+
 class ReportIn(Schema):
     reporter_type: ReporterType
     language: str | None = Field(default=None, max_length=35)
@@ -154,17 +176,10 @@ class ReportIn(Schema):
 
     @model_validator(mode="after")
     def _reporter_rules(self) -> ReportIn:
-        if self.reporter_type == "anonymous" and self.reporter is not None:
-            raise PydanticCustomError(
-                "reporter_not_anonymous", "An anonymous report cannot include who is reporting."
-            )
-        if self.reporter_type == "named" and not (
-            self.reporter
-            and ((self.reporter.name or "").strip() or (self.reporter.contact or "").strip())
-        ):
-            raise PydanticCustomError(
-                "reporter_required", "A named report needs the reporter's name or contact."
-            )
+        reporter = self.reporter.model_dump() if self.reporter is not None else None
+        code = reporter_rule(self.reporter_type, reporter)
+        if code is not None:
+            raise PydanticCustomError(code, _REPORTER_RULES[code])
         return self
 
     def sealed_content(self) -> dict[str, object]:

@@ -216,7 +216,12 @@ def test_security_headers_and_no_inline_code(client: TestClient) -> None:
         assert response.headers["referrer-policy"] == "no-referrer"
         assert response.headers["cache-control"] == "no-store"
         page = Page(response.text)
-        assert not page.all("script")
+        scripts = page.all("script")
+        assert scripts  # the quick exit (SPEC 14)
+        for attrs in scripts:  # our own modules, from files: nothing inline
+            assert attrs["type"] == "module"
+            assert attrs["src"].startswith("/static/js/")
+        assert response.text.count("<script") == response.text.count("></script>")
         assert not page.all("style")
         assert not [attrs for _tag, attrs in page.tags if "style" in attrs]
         assert not [attrs for _tag, attrs in page.tags if any(k.startswith("on") for k in attrs)]
@@ -226,15 +231,18 @@ def _cookie_headers(response: Response) -> list[str]:
     return response.headers.get_list("set-cookie")
 
 
-def test_the_csrf_cookie_is_the_only_cookie(client: TestClient) -> None:
-    responses = [client.get("/report"), client.get("/followup"), _post(client)]
+def test_the_csrf_cookie_is_the_only_lasting_cookie(client: TestClient) -> None:
+    sent = _post(client)
+    (redirect,) = sent.history  # the receipt's one-time cookie: tests/channels/test_web_receipt.py
+    responses = [client.get("/report"), client.get("/followup"), sent]
     responses.append(_post(client, "/followup", receipt="0000 0000 0000 0000"))
     for response in responses:
-        cookies = _cookie_headers(response)
+        cookies = [c for c in _cookie_headers(response) if not c.startswith("once=")]
         assert len(cookies) == 1
         parts = [part.strip().lower() for part in cookies[0].split(";")]
         assert parts[0].startswith("csrf=")
         assert {"httponly", "samesite=strict", "secure", "path=/"} <= set(parts)
+    assert [c.split("=")[0] for c in _cookie_headers(redirect)] == ["once"]
     assert set(client.cookies.keys()) == {"csrf"}
 
 
