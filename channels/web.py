@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from babel.dates import format_date
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import ValidationError
 
 from channels.base import ChannelAdapter
@@ -24,7 +24,7 @@ from intake.followup.service import FollowupView, look_up
 from intake.http.deps import Context, client_source, display_language, language_for
 from intake.http.forms import FieldError, FormFields, csrf_passed, field_errors, report_fields
 from intake.http.pages import active_agencies, country_options, render_page
-from intake.reports.field_errors import message_for
+from intake.reports.field_errors import MESSAGES, message_for
 from intake.reports.schemas import ReportIn
 from intake.reports.service import submit
 from intake.reports.submission import Submission
@@ -35,6 +35,22 @@ CHANNEL: Channel = "web"
 router = APIRouter(include_in_schema=False)
 
 MAX_RECEIPT_TEXT = 200  # anything longer is not a receipt (as in the JSON API)
+# The sealed-field rules the page checks itself before sealing (SPEC 11): their
+# messages, as the server words them (intake.reports.field_errors).
+PAGE_CHECKED = (
+    "narrative_required",
+    "narrative_too_long",
+    "date_invalid",
+    "date_in_future",
+    "reporter_not_anonymous",
+    "reporter_required",
+    "nul_character",
+    "string_too_long",
+    "int_type",
+    "greater_than_equal",
+    "less_than_equal",
+    "literal_error",
+)
 
 
 # --- form parsing ---------------------------------------------------------------------
@@ -112,6 +128,28 @@ def report_submit(request: Request, context: Context, form: FormFields) -> HTMLR
         errors = _problem("unavailable", language)
         return _form_page(request, context, language, form=form, errors=errors, status=503)
     return render_page(request, context, "report/receipt.html", language, receipt=accepted.receipt)
+
+
+@router.get("/report/sealing", response_class=JSONResponse)
+def report_sealing_texts(request: Request, context: Context) -> JSONResponse:
+    """What the form's script needs to seal in the page, fetched only when JavaScript runs.
+
+    The field messages in the page's language and the receipt page itself
+    (rendered from the same template, without a receipt: the script fills in
+    the one the API returns), so the no-JavaScript page stays small and the
+    receipt page is the same either way.
+    """
+    language = display_language(request, context)
+    translations = i18n.translations_for(language)
+    receipt_page = render_page(request, context, "report/receipt.html", language, receipt="")
+    return JSONResponse(
+        {
+            "messages": {code: translations.gettext(MESSAGES[code]) for code in PAGE_CHECKED},
+            "summary": translations.gettext("Please check your answers"),
+            "receipt_page": bytes(receipt_page.body).decode("utf-8"),
+        },
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def _followup_page(

@@ -25,6 +25,9 @@ DOCS_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 # WebAssembly may compile; never cached.
 STAFF_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
 STAFF_PREFIXES = ("/staff", "/inbox", "/hotline", "/dashboard")
+# The report form seals in the page (SPEC 11) with the same libsodium: its WebAssembly
+# may compile there too; nothing else changes (no inline script, no eval).
+SEALING_PAGES = ("/report",)
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
@@ -161,7 +164,7 @@ def is_staff_page(path: str) -> bool:
 def _policy(path: str) -> str:
     if path.startswith("/docs"):
         return DOCS_CSP
-    return STAFF_CSP if is_staff_page(path) else CSP
+    return STAFF_CSP if is_staff_page(path) or path in SEALING_PAGES else CSP
 
 
 class AccessLogMiddleware:

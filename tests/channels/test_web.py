@@ -216,7 +216,11 @@ def test_security_headers_and_no_inline_code(client: TestClient) -> None:
         assert response.headers["referrer-policy"] == "no-referrer"
         assert response.headers["cache-control"] == "no-store"
         page = Page(response.text)
-        assert not page.all("script")
+        scripts = page.all("script")
+        # /report: one same-origin module that seals in the page (SPEC 11), no inline code.
+        expected = [{"type": "module", "src": "/static/js/report-form.js"}]
+        assert scripts == (expected if path == "/report" else [])
+        assert "</script>" not in response.text.replace('report-form.js"></script>', "")
         assert not page.all("style")
         assert not [attrs for _tag, attrs in page.tags if "style" in attrs]
         assert not [attrs for _tag, attrs in page.tags if any(k.startswith("on") for k in attrs)]
