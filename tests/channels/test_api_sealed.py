@@ -84,7 +84,8 @@ def _refused(app: FastAPI, client: TestClient, body: dict[str, Any], code: str) 
     problem = response.json()
     assert {"type", "title", "status", "detail"} <= set(problem)
     assert problem["errors"][0]["type"] == code
-    assert problem["errors"][0]["msg"] == i18n.translations_for("fr").gettext(MESSAGES[code])
+    language = body.get("language") or "en"  # the message speaks the body's language
+    assert problem["errors"][0]["msg"] == i18n.translations_for(language).gettext(MESSAGES[code])
     assert "Canary" not in response.text
     assert _stored(app) == before
     return dict(problem["errors"][0])
