@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import threading
 from datetime import timedelta
 from typing import Any
@@ -391,3 +392,17 @@ def test_another_process_refuses_a_token_used_here_even_past_the_early_look(
         assert second.post("/api/v1/reports", json=body).status_code == 201
         monkeypatch.setattr(prepared_tokens, "was_used", lambda *_args: False)
         _refused(app, client, body, "prepared_used")
+
+
+def test_no_token_or_sealed_value_reaches_a_log(
+    app: FastAPI, client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    prepared = _prepare(client)
+    body = _body(prepared)
+    assert client.post("/api/v1/reports", json=body).status_code == 201
+    assert client.post("/api/v1/reports", json=body).status_code == 422
+    logged = caplog.text + "".join(repr(record.__dict__) for record in caplog.records)
+    assert prepared["prepared"] not in logged
+    assert prepared["prepared"].split(".")[-1] not in logged  # nor its signature
+    assert body["envelope"]["ct"] not in logged
