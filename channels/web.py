@@ -16,29 +16,68 @@ from datetime import UTC, datetime
 
 from babel.dates import format_date
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import Field, ValidationError
 
 from channels.base import ChannelAdapter
 from channels.web_receipt import COOKIE, RECEIPT_PATH, carry, forget, seal_receipt, take
 from intake import i18n
 from intake.context import AppContext
-from intake.errors import InvalidInput, NotFound, ServiceUnavailable, TooManyRequests
+from intake.errors import (
+    BadRequest,
+    InvalidInput,
+    NotFound,
+    ServiceUnavailable,
+    TooManyRequests,
+)
 from intake.followup.service import FollowupView, look_up
 from intake.http.deps import Context, client_source, display_language, language_for
-from intake.http.forms import FieldError, FormFields, csrf_passed, field_errors, report_fields
+from intake.http.forms import (
+    CSRF_FIELD,
+    FieldError,
+    FormFields,
+    csrf_passed,
+    field_errors,
+    report_fields,
+)
 from intake.http.pages import active_agencies, country_options, render_page
-from intake.reports.field_errors import message_for
-from intake.reports.schemas import ReportIn
+from intake.reports.field_errors import MESSAGES, message_for
+from intake.reports.schemas import ReportIn, Schema, SealedReportIn
+from intake.reports.sealed import sealed_submission
 from intake.reports.service import submit
 from intake.reports.submission import Submission
 from intake.vocab import Channel
 from routing.constants import CATEGORIES
 
 CHANNEL: Channel = "web"
+SEALED_PATH = "/report/sealed"
 router = APIRouter(include_in_schema=False)
 
+
+class SealedPost(Schema):
+    """The body of the form's sealed post: its CSRF token and the sealed report."""
+
+    csrf_token: str = Field(max_length=200, repr=False)
+    report: SealedReportIn
+
+
 MAX_RECEIPT_TEXT = 200  # anything longer is not a receipt (as in the JSON API)
+# The sealed-field rules the page checks itself before sealing (SPEC 11): their
+# messages, as the server words them (intake.reports.field_errors).
+PAGE_CHECKED = (
+    "narrative_required",
+    "narrative_too_long",
+    "date_invalid",
+    "date_in_future",
+    "reporter_not_anonymous",
+    "reporter_required",
+    "nul_character",
+    "string_too_long",
+    "int_type",
+    "greater_than_equal",
+    "less_than_equal",
+    "literal_error",
+)
 
 
 # --- form parsing ---------------------------------------------------------------------
@@ -144,6 +183,48 @@ def report_received(request: Request, context: Context) -> HTMLResponse:
     if COOKIE in request.cookies:
         forget(response, request)
     return response
+
+
+@router.post(SEALED_PATH, status_code=201, response_class=JSONResponse)
+def report_sealed(request: Request, context: Context, body: SealedPost) -> JSONResponse:
+    """The form's sealed post (SPEC 11): clear fields, token and envelope, as JSON.
+
+    The same checks as the API's sealed report, the web channel's case, and the
+    same ending as the version 1 post: the receipt travels in the one-time cookie
+    to the receipt page, which the script then opens; it never passes the script.
+    Any refusal is a problem the script answers by posting the form as version 1.
+    """
+    if not csrf_passed(request, context, {CSRF_FIELD: body.csrf_token}):
+        raise BadRequest("The form expired; please send it again.")
+    language = language_for(body.report.language, request, context)
+    source = client_source(request, context)
+    submission = sealed_submission(
+        context, body.report, channel=CHANNEL, language=language, source=source
+    )
+    accepted = submit(context, submission)
+    page = display_language(request, context, body.report.language)
+    sealed = seal_receipt(context.secret, accepted.receipt, page, now=time.time())
+    response = JSONResponse({"next": f"{RECEIPT_PATH}?lang={page}"}, status_code=201)
+    carry(response, request, sealed)
+    return response
+
+
+@router.get("/report/sealing", response_class=JSONResponse)
+def report_sealing_texts(request: Request, context: Context) -> JSONResponse:
+    """The field messages in the page's language, fetched only when JavaScript runs.
+
+    The page checks the sealed fields itself (the server cannot read them) with
+    the server's own words; fetched, so that the no-JavaScript page stays small.
+    """
+    language = display_language(request, context)
+    translations = i18n.translations_for(language)
+    return JSONResponse(
+        {
+            "messages": {code: translations.gettext(MESSAGES[code]) for code in PAGE_CHECKED},
+            "summary": translations.gettext("Please check your answers"),
+        },
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def _followup_page(

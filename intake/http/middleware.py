@@ -29,6 +29,9 @@ STAFF_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eva
 CASE_PAGE_CSP = STAFF_CSP + "; media-src blob:"
 CASE_PAGE_PREFIX = "/inbox/cases/"
 STAFF_PREFIXES = ("/staff", "/inbox", "/hotline", "/dashboard")
+# The report form seals in the page (SPEC 11) with the same libsodium: its WebAssembly
+# may compile there too; nothing else changes (no inline script, no eval).
+SEALING_PAGES = ("/report",)
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
@@ -167,7 +170,7 @@ def _policy(path: str) -> str:
         return DOCS_CSP
     if path.startswith(CASE_PAGE_PREFIX):
         return CASE_PAGE_CSP
-    return STAFF_CSP if is_staff_page(path) else CSP
+    return STAFF_CSP if is_staff_page(path) or path in SEALING_PAGES else CSP
 
 
 class AccessLogMiddleware:

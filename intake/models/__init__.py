@@ -10,7 +10,7 @@ from intake.models.base import Base, UTCDateTime, utcnow
 from intake.models.case import Case, CaseEvent, CaseMessage, CaseRecipient
 from intake.models.outbox import OutboxEntry
 from intake.models.staff import StaffSession, StaffToken, StaffUser
-from intake.models.system import RateCounter, RoutingTableVersion, SystemValue
+from intake.models.system import RateCounter, RoutingTableVersion, SystemValue, UsedPreparedToken
 
 __all__ = [
     "AuditEvent",
@@ -28,5 +28,6 @@ __all__ = [
     "StaffUser",
     "SystemValue",
     "UTCDateTime",
+    "UsedPreparedToken",
     "utcnow",
 ]

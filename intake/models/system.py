@@ -46,3 +46,16 @@ class RateCounter(Base):
     window_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class UsedPreparedToken(Base):
+    """A prepared token (SPEC 11) already accepted: a keyed hash of its random id, nothing else.
+
+    The primary key makes "accepted once" hold across processes and concurrent
+    requests; rows go once the token would have expired anyway.
+    """
+
+    __tablename__ = "used_prepared_tokens"
+
+    id_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

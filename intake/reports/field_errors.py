@@ -46,6 +46,16 @@ MESSAGES: Mapping[str, str] = {
     "too_many_attempts": N_("Too many tries. Please wait a while and try again."),
     "too_many_reports": N_("Too many reports came from this connection. Please try again later."),
     "unavailable": N_("Reports cannot be received right now. Please try again later."),
+    # SPEC 11: a report sealed in the reporter's browser
+    "prepared_invalid": N_("This sealed report is not valid. Please start again."),
+    "prepared_expired": N_("This sealed report waited too long. Please start again."),
+    "prepared_used": N_("This sealed report was already sent."),
+    "prepared_mismatch": N_("This answer changed after the report was sealed. Please start again."),
+    "prepared_stale": N_("Where reports are sent has changed. Please start again."),
+    "envelope_invalid": N_("The sealed report is damaged. Please start again."),
+    "envelope_recipients": N_(
+        "The sealed report is not locked for the right people. Please start again."
+    ),
 }
 GENERIC = N_("This value is not valid.")
 

@@ -106,7 +106,12 @@ def reporter_rule(reporter_type: object, reporter: Mapping[str, object] | None) 
     return None
 
 
-class ReportIn(Schema):
+class ClearFieldsIn(Schema):
+    """The unsealed fields of a report (SPEC 4): what routing, deadlines and figures need.
+
+    `POST /api/v1/reports/prepare` takes exactly these; `ReportIn` adds the sealed fields.
+    """
+
     reporter_type: ReporterType
     language: str | None = Field(default=None, max_length=35)
     country: str
@@ -114,11 +119,6 @@ class ReportIn(Schema):
     affiliation: str = Field(default="unknown", min_length=1, max_length=64)
     victim_is_child: StrictBool | None = None
     consent: Consent = Field(default_factory=Consent)
-    narrative: str = Field(repr=False)
-    incident_date: str | None = Field(default=None, repr=False)
-    location: str | None = Field(default=None, max_length=LOCATION_MAX, repr=False)
-    reporter: ReporterIn | None = Field(default=None, repr=False)
-    victim: VictimIn | None = Field(default=None, repr=False)
 
     @field_validator("language")
     @classmethod
@@ -147,6 +147,18 @@ class ReportIn(Schema):
                 "affiliation_invalid", "Affiliation must be an agency code or 'unknown'."
             )
         return value
+
+    def clear_fields(self) -> dict[str, object]:
+        """The clear fields as plain JSON values, in a fixed order (a prepared token binds them)."""
+        return self.model_dump(mode="json", include=set(ClearFieldsIn.model_fields))
+
+
+class ReportIn(ClearFieldsIn):
+    narrative: str = Field(repr=False)
+    incident_date: str | None = Field(default=None, repr=False)
+    location: str | None = Field(default=None, max_length=LOCATION_MAX, repr=False)
+    reporter: ReporterIn | None = Field(default=None, repr=False)
+    victim: VictimIn | None = Field(default=None, repr=False)
 
     @field_validator("narrative")
     @classmethod
@@ -191,6 +203,31 @@ class ReportIn(Schema):
             "reporter": self.reporter.model_dump() if self.reporter else None,
             "victim": self.victim.model_dump() if self.victim else None,
         }
+
+
+PREPARED_MAX = 4_096  # a prepared token is well under 1,000 characters
+
+
+class SealedReportIn(ClearFieldsIn):
+    """SPEC 11: the clear fields, the prepared token and the envelope the browser sealed.
+
+    The envelope is checked by `intake.reports.prepared`, not here: its
+    problems get their own codes (`envelope_invalid`, `envelope_recipients`).
+    """
+
+    prepared: str = Field(min_length=1, max_length=PREPARED_MAX, repr=False)
+    envelope: dict[str, Any] = Field(repr=False)
+
+
+class PreparedKey(Schema):
+    kid: str
+    public_key: str
+
+
+class PreparedOut(Schema):
+    case_ref: str
+    keys: list[PreparedKey]
+    prepared: str
 
 
 class ReportOut(Schema):

@@ -17,22 +17,25 @@ import hashlib
 import json
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
+from babel.support import NullTranslations
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from crypto.envelope import case_aad, seal
+from crypto.envelope import b64e, case_aad, kid_of, seal
 from crypto.errors import CryptoError
 from crypto.receipt import ReceiptKeys, format_receipt
-from intake import ratelimit
+from intake import i18n, ratelimit
 from intake.audit import trail as audit
 from intake.context import AppContext
 from intake.errors import ServiceUnavailable, TooManyRequests
 from intake.models import Case, CaseEvent, CaseRecipient, utcnow
 from intake.outbox.notifications import enqueue_alerts
+from intake.reports import prepared as prepared_tokens
 from intake.reports.receipts import fresh_receipt
-from intake.reports.schemas import ReportIn
+from intake.reports.schemas import ClearFieldsIn, ReportIn
 from intake.reports.submission import Accepted, Submission
 from intake.routing_tables.store import ActiveTable
 from intake.settings import RateLimit
@@ -52,9 +55,11 @@ def new_case_ref() -> str:
 def submit(context: AppContext, submission: Submission) -> Accepted:
     """Store one report durably and return its receipt (after the commit)."""
     now = utcnow()
-    _refuse_when_over_limit(context, submission, now)
+    _refuse_when_over_limit(context, submission.source, now)
     active = _active_table(context)
     decision = decide(active.table, _facts(submission.report))
+    if submission.presealed is not None:
+        _check_presealed(context, submission, submission.presealed, active.table, decision)
     for _attempt in range(3):
         receipt, keys = fresh_receipt(context)
         try:
@@ -66,23 +71,56 @@ def submit(context: AppContext, submission: Submission) -> Accepted:
     raise ServiceUnavailable("The report could not be stored; please try again.")
 
 
+@dataclass(frozen=True)
+class RouteKey:
+    kid: str
+    public_key: str  # base64 of the raw 32 bytes, as elsewhere in the API
+
+
+@dataclass(frozen=True)
+class PreparedRoute:
+    """A decision made ahead of a report sealed elsewhere (SPEC 11); nothing stored."""
+
+    case_ref: str
+    decision: Decision
+    keys: tuple[RouteKey, ...]
+    now: datetime
+
+
+def prepare_route(
+    context: AppContext, fields: ClearFieldsIn, *, source: bytes | None
+) -> PreparedRoute:
+    """The case_ref and keys a browser seals to: the same limits and decision as `submit`.
+
+    Refused (429) when a report from this source would be; counts nothing,
+    since only an accepted report counts.
+    """
+    now = utcnow()
+    _refuse_when_over_limit(context, source, now)
+    active = _active_table(context)
+    decision = decide(active.table, _facts(fields))
+    keys = prepared_tokens.decision_keys(active.table, decision)
+    route_keys = tuple(RouteKey(kid=kid_of(key), public_key=b64e(key)) for key in keys)
+    return PreparedRoute(new_case_ref(), decision, route_keys, now)
+
+
 def received_minute(moment: datetime) -> datetime:
     """The time a case is stored and shown with: the whole minute, seconds zero."""
     return moment.replace(second=0, microsecond=0)
 
 
-def _limits(context: AppContext, submission: Submission) -> list[tuple[str, bytes, RateLimit]]:
+def _limits(context: AppContext, source: bytes | None) -> list[tuple[str, bytes, RateLimit]]:
     """The counters a report counts against: its source's, and every report's together."""
     settings = context.settings
     limits = [(GLOBAL_SCOPE, ratelimit.GLOBAL_SOURCE, settings.report_global_rate)]
-    if submission.source is not None:
-        limits.append((REPORT_SCOPE, submission.source, settings.report_rate))
+    if source is not None:
+        limits.append((REPORT_SCOPE, source, settings.report_rate))
     return [entry for entry in limits if entry[2].enabled]
 
 
-def _refuse_when_over_limit(context: AppContext, submission: Submission, now: datetime) -> None:
+def _refuse_when_over_limit(context: AppContext, source: bytes | None, now: datetime) -> None:
     """429 before any work when a limit is already reached (checked again in the commit)."""
-    limits = _limits(context, submission)
+    limits = _limits(context, source)
     if not limits:
         return
     with context.sessions() as session:
@@ -91,12 +129,32 @@ def _refuse_when_over_limit(context: AppContext, submission: Submission, now: da
                 raise TooManyRequests(ratelimit.retry_after(limit, now))
 
 
+def _check_presealed(
+    context: AppContext,
+    submission: Submission,
+    presealed: prepared_tokens.Presealed,
+    table: RoutingTable,
+    decision: Decision,
+) -> None:
+    """SPEC 11: still the signed decision, and not used yet (checked again in the commit)."""
+    translations = _translations(submission)
+    kids = prepared_tokens.kids_of(prepared_tokens.decision_keys(table, decision))
+    prepared_tokens.check_decision(presealed.prepared, decision, kids, translations)
+    with context.sessions() as session:
+        if prepared_tokens.was_used(session, presealed):
+            raise prepared_tokens.refusal("prepared_used", ["prepared"], translations)
+
+
+def _translations(submission: Submission) -> NullTranslations:
+    return i18n.translations_for(i18n.negotiate_locale(submission.language, None))
+
+
 def _active_table(context: AppContext) -> ActiveTable:
     with context.sessions() as session:
         return context.routing.active(session)
 
 
-def _facts(report: ReportIn) -> Facts:
+def _facts(report: ClearFieldsIn) -> Facts:
     return Facts(
         country=report.country,
         category=report.category,
@@ -114,12 +172,18 @@ def _store(
     now: datetime,
     receipt: str,
 ) -> Case:
-    case_ref = new_case_ref()
     table = active.table
-    envelope_text = _sealed(submission, table, decision, case_ref)
+    presealed = submission.presealed
+    if presealed is None:
+        case_ref = new_case_ref()
+        envelope_text = _sealed(submission, table, decision, case_ref)
+    else:  # sealed in the reporter's browser to this case_ref: the server never sees it
+        case_ref, envelope_text = presealed.prepared.case_ref, presealed.envelope_text
 
     def write(session: Session) -> Case:
         _count_report(context, session, submission, now)
+        if presealed is not None:
+            prepared_tokens.mark_used(session, presealed, _translations(submission))
         received = received_minute(now)
         case = _new_case(submission, case_ref, active, decision, keys, envelope_text, received)
         session.add(case)
@@ -150,7 +214,10 @@ def _store(
 
 def _sealed(submission: Submission, table: RoutingTable, decision: Decision, case_ref: str) -> str:
     """The envelope (SPEC 5) of the sealed fields; a 503 when the keys cannot take it."""
-    content = {**submission.report.sealed_content(), **submission.sealed_extra}
+    report = submission.report
+    if not isinstance(report, ReportIn):  # a channel bug, not bad input
+        raise TypeError("a submission without sealed fields needs its presealed envelope")
+    content = {**report.sealed_content(), **submission.sealed_extra}
     try:
         envelope = seal(
             content,
@@ -165,7 +232,7 @@ def _sealed(submission: Submission, table: RoutingTable, decision: Decision, cas
 def _count_report(
     context: AppContext, session: Session, submission: Submission, now: datetime
 ) -> None:
-    for scope, source, limit in _limits(context, submission):
+    for scope, source, limit in _limits(context, submission.source):
         if ratelimit.record(session, scope, source, limit, now) > limit.count:
             raise TooManyRequests(ratelimit.retry_after(limit, now))  # rolls the report back
 

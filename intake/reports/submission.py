@@ -12,7 +12,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from intake.reports.schemas import ReportIn
+from intake.reports.prepared import Presealed
+from intake.reports.schemas import ClearFieldsIn
 from intake.vocab import Channel
 
 
@@ -41,15 +42,19 @@ class Submission:
     `on_stored(session, accepted)`: the channel's own rows, written last in
     the case's transaction, so both commit or neither does (a hotline call id,
     the SMS reply holding the receipt).
+    `presealed`: the envelope a reporter's browser sealed (SPEC 11) with its
+    verified prepared token; then `report` holds only the clear fields and the
+    server never sees the content.
     """
 
-    report: ReportIn
+    report: ClearFieldsIn
     channel: Channel
     language: str
     actor: str = "public"
     sealed_extra: Mapping[str, object] = field(default_factory=dict)
     source: bytes | None = None
     on_stored: OnStored | None = None
+    presealed: Presealed | None = None
 
     def __repr__(self) -> str:
         # The report and `sealed_extra` (phone numbers) must never reach a repr.

@@ -1,6 +1,7 @@
 """Each pass forgets what has outlived its purpose.
 
-Expired rate counters (and so the source hashes they hold), outbox entries
+Expired rate counters (and so the source hashes they hold), used prepared
+tokens past their expiry (SPEC 11: refused as expired by then), outbox entries
 sent more than `SENT_KEPT` (7 days) ago (SPEC 15: who was alerted about which
 case, and when), and whatever each installed channel says has expired (the
 SMS channel: idle conversations with their sealed drafts, stored replies after
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from intake import ratelimit
 from intake.context import ChannelHooks
 from intake.models import OutboxEntry
+from intake.reports import prepared
 
 SENT_KEPT = timedelta(days=7)
 
@@ -26,6 +28,7 @@ SENT_KEPT = timedelta(days=7)
 def purge_expired(session: Session, *, now: datetime, channels: Sequence[ChannelHooks] = ()) -> int:
     """Rows deleted or cleared, in the caller's transaction."""
     purged = ratelimit.purge_expired(session, now) + purge_sent(session, now=now)
+    purged += prepared.purge_expired(session, now)
     for channel in channels:
         purged += channel.purge_expired(session, now=now)
     return purged

@@ -222,6 +222,9 @@ def test_security_headers_and_no_inline_code(client: TestClient) -> None:
             assert attrs["type"] == "module"
             assert attrs["src"].startswith("/static/js/")
         assert response.text.count("<script") == response.text.count("></script>")
+        sources = {attrs["src"] for attrs in scripts}
+        # /report alone loads the module that seals in the page (SPEC 11).
+        assert ("/static/js/report-form.js" in sources) == (path == "/report")
         assert not page.all("style")
         assert not [attrs for _tag, attrs in page.tags if "style" in attrs]
         assert not [attrs for _tag, attrs in page.tags if any(k.startswith("on") for k in attrs)]

@@ -275,14 +275,18 @@ def test_followup_errors_are_summarised_with_a_link_to_the_box(client: TestClien
     assert f"<strong>{escape(label)}</strong>" in response.text
 
 
-def test_the_error_page_with_its_scripts_fits_the_budget(client: TestClient) -> None:
+def test_the_error_page_fits_the_budget_of_the_no_javascript_path(client: TestClient) -> None:
+    """The page and its stylesheet: what a phone without JavaScript transfers (issue 16).
+
+    With JavaScript the page loads libsodium to seal anyway (SPEC 11), so the
+    budget is the no-JavaScript path's; the GET form's test counts its scripts too.
+    """
     for lang in i18n.SHIPPED:
         response = _send(client, language=lang, narrative="", category=None)
         url = urljoin(BASE_URL, f"/report?lang={lang}")
         total = len(response.content)
         tags = Tags(response.text)
         refs = [a["href"] for a in tags.all("link") if not a["href"].startswith("data:")]
-        refs += [a["src"] for a in tags.all("script")]
         for ref in refs:
             target = urljoin(url, ref)
             assert urlsplit(target).netloc == urlsplit(BASE_URL).netloc

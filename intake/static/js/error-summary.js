@@ -19,9 +19,14 @@ function onClick(event) {
 // Back or a reload never shows or sends the typed account again.
 history.replaceState(null, "", location.href);
 
+/** Its links move the focus to their fields; the page's sealing summary uses it too. */
+export function followLinks(element) {
+  element.addEventListener("click", onClick);
+}
+
 if (summary instanceof HTMLElement) {
   if (!summary.contains(document.activeElement)) {
     summary.focus();
   }
-  summary.addEventListener("click", onClick);
+  followLinks(summary);
 }

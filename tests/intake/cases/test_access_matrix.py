@@ -15,6 +15,7 @@ FileReport = Callable[..., Any]
 
 PUBLIC = {
     ("POST", "/api/v1/reports"),
+    ("POST", "/api/v1/reports/prepare"),
     ("POST", "/api/v1/followup"),
     ("POST", "/api/v1/auth/token"),
 }

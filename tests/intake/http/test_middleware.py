@@ -8,12 +8,18 @@ from fastapi.testclient import TestClient
 from intake.http.middleware import CASE_PAGE_CSP, CSP, STAFF_CSP, is_staff_page
 
 
-@pytest.mark.parametrize("path", ["/report", "/followup", "/healthz"])
+@pytest.mark.parametrize("path", ["/followup", "/healthz", "/report/sealing"])
 def test_public_pages_keep_their_policy(client: TestClient, path: str) -> None:
     response = client.get(path)
     assert response.headers["content-security-policy"] == CSP
     assert "wasm-unsafe-eval" not in CSP
     assert "media-src" not in response.headers["content-security-policy"]
+
+
+def test_the_report_form_may_compile_libsodium_and_nothing_more(client: TestClient) -> None:
+    """SPEC 11: the form seals in the page with the staff pages' libsodium."""
+    assert client.get("/report").headers["content-security-policy"] == STAFF_CSP
+    assert CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'") == STAFF_CSP
 
 
 @pytest.mark.parametrize("path", ["/staff/login", "/staff/keys", "/inbox", "/hotline"])
