@@ -65,6 +65,9 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_status_due_at", "status", "due_at"),
         Index("ix_cases_country_id", "country", "id"),
+        # The coordination figures (SPEC 12) select a period, in a country or in all.
+        Index("ix_cases_received_at", "received_at"),
+        Index("ix_cases_country_received_at", "country", "received_at"),
     )
 
     @property
@@ -104,6 +107,9 @@ class CaseEvent(Base):
     actor: Mapped[str | None] = mapped_column(String(128), nullable=True)
     # Clear, content-free details only: referral target, outcome, override reason code.
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    # The figures join a case's `referred` and `closed` events (SPEC 12).
+    __table_args__ = (Index("ix_case_events_type_case_id", "type", "case_id"),)
 
 
 class CaseMessage(Base):
