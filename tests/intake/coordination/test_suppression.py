@@ -37,9 +37,7 @@ def test_the_threshold_is_the_setting() -> None:
 
 def test_a_breakdown_that_gives_the_total_away_makes_another_count_hidden() -> None:
     # by_country prints 11 (the total); routed = 11 - closed unless closed is hidden too.
-    result = suppress(
-        {"by_country": {"KE": 11}, "by_status": {"routed": 1, "closed": 10}}, small=4
-    )
+    result = suppress({"by_country": {"KE": 11}, "by_status": {"routed": 1, "closed": 10}}, small=4)
     assert result.breakdowns["by_country"] == {"KE": 11}
     assert result.breakdowns["by_status"] == {"routed": "<5", "closed": None}
     assert result.total is None
@@ -100,9 +98,7 @@ def _possible_values(
             if not isinstance(cell, str):
                 continue
             rest = _sums([r for k, r in ranges[name].items() if k != key], cap)
-            found[name, key] = {
-                v for v in ranges[name][key] for t in others_fit if t - v in rest
-            }
+            found[name, key] = {v for v in ranges[name][key] for t in others_fit if t - v in rest}
     return found
 
 
@@ -163,9 +159,7 @@ def test_printed_cells_are_true_small_ones_labelled_and_hidden_ones_large(
     counts=st.lists(st.integers(0, 12), min_size=1, max_size=6),
     small=st.integers(2, 5),
 )
-def test_one_breakdown_is_safe_even_if_its_total_were_known(
-    counts: list[int], small: int
-) -> None:
+def test_one_breakdown_is_safe_even_if_its_total_were_known(counts: list[int], small: int) -> None:
     """A single breakdown hides its total; and were the total known from elsewhere, the rule
     as applied to a linked group still leaves every small cell more than one value."""
     cells = {f"c{i}": n for i, n in enumerate(counts)}
