@@ -66,8 +66,11 @@ def suppress(
     if not any(state == _SMALL for cells in states.values() for state in cells.values()):
         printed = {name: dict[K, Cell](cells) for name, cells in counts.items()}
         return Suppressed(breakdowns=printed, total=group_total)
-    while (pinned := _first_pinned(counts, states, small)) is not None and _hide_one(
-        counts, states, pinned
+    # With N = 1, "<2" is exactly 1 whatever else is hidden: nothing to gain from hiding more.
+    while (
+        small > 1
+        and (pinned := _first_pinned(counts, states, small)) is not None
+        and _hide_one(counts, states, pinned)
     ):
         pass
     label = small_label(small)
