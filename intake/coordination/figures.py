@@ -1,11 +1,11 @@
 """The coordination figures, computed by the database (SPEC section 12).
 
-Every figure is an SQL aggregate: GROUP BY for counts, and for the hours a
-window query that returns only the two or four rows around the median and the
-90th percentile (linear interpolation, as PostgreSQL's `percentile_cont`), so
-nothing here loops over cases. The few dialect differences (month labels,
-hours between two timestamps) are the only branches; the same statements run
-on SQLite and PostgreSQL. Nothing here suppresses: see `stats.py`.
+Counts are SQL aggregates (one GROUP BY, twelve range counts), read from
+covering indexes (migration 0050); the groups, never the cases, are summed
+here. The hours are PostgreSQL's `percentile_cont`; on SQLite, which has no
+such aggregate, the one column of hours is sorted here (see `_percentiles`).
+The dialect differences (hours between two timestamps, the percentiles) are
+the only branches. Nothing here suppresses: see `stats.py`.
 
 - Counts, total and hours cover the cases received in the period.
 - `overdue` and the overdue list are every case overdue *now* in the country
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from intake.cases.service import overdue_clause
@@ -70,16 +70,16 @@ class Figures:
 def compute(session: Session, period: Period, country: str | None, *, now: datetime) -> Figures:
     in_scope = _country(country)
     in_period = and_(in_scope, Case.received_at >= period.start, Case.received_at < period.end)
-    by_country, by_category, by_channel, by_status = _breakdowns(session, in_period)
+    by_country, by_category, by_channel, by_status = _breakdowns(session, in_scope, period)
     dialect = session.get_bind().dialect.name
     acknowledged = select(
         _hours(dialect, Case.acknowledged_at, Case.received_at).label("hours")
     ).where(in_period, Case.acknowledged_at.is_not(None))
     referred = (
         select(_hours(dialect, CaseEvent.at, Case.received_at).label("hours"))
-        .select_from(Case)
-        .join(CaseEvent, and_(CaseEvent.case_id == Case.id, CaseEvent.type == REFERRED))
-        .where(in_period)
+        .select_from(CaseEvent)
+        .join(Case, CaseEvent.case_id == Case.id)
+        .where(CaseEvent.type == REFERRED, in_period)
     )
     return Figures(
         period=period,
@@ -91,9 +91,9 @@ def compute(session: Session, period: Period, country: str | None, *, now: datet
         overdue=int(
             session.scalar(select(func.count(Case.id)).where(in_scope, overdue_clause(now))) or 0
         ),
-        to_acknowledged=_percentiles(session, acknowledged),
-        to_referred=_percentiles(session, referred),
-        months=_months(session, dialect, in_scope, now=now),
+        to_acknowledged=_percentiles(session, dialect, acknowledged),
+        to_referred=_percentiles(session, dialect, referred),
+        months=_months(session, in_scope, now=now),
     )
 
 
@@ -126,12 +126,18 @@ def _country(country: str | None) -> ColumnElement[bool]:
 
 
 def _breakdowns(
-    session: Session, where: ColumnElement[bool]
+    session: Session, in_scope: ColumnElement[bool], period: Period
 ) -> tuple[dict[str, int], dict[str, int], dict[str, int], dict[str, int]]:
-    """One GROUP BY over the four dimensions; the groups (never the cases) are summed here."""
+    """One GROUP BY over the four dimensions; the groups (never the cases) are summed here.
+
+    The period is compared through coalesce() on purpose: offered a range on
+    received_at, SQLite's planner takes a received_at index and looks up every
+    case, then sorts them (ten times slower at 100,000 cases) instead of reading
+    ix_cases_figures, which holds every column in the GROUP BY's own order."""
+    received = func.coalesce(Case.received_at, Case.received_at)
     statement = (
-        select(Case.country, Case.category, Case.channel, Case.status, func.count(Case.id))
-        .where(where)
+        select(Case.country, Case.category, Case.channel, Case.status, func.count())
+        .where(in_scope, received >= period.start, received < period.end)
         .group_by(Case.country, Case.category, Case.channel, Case.status)
     )
     countries: Counter[str] = Counter()
@@ -157,41 +163,37 @@ def _hours(dialect: str, later: Any, earlier: Any) -> ColumnElement[Any]:
     return func.extract("epoch", later - earlier) / 3600.0
 
 
-def _month_label(dialect: str, column: Any) -> ColumnElement[Any]:
-    if dialect == "sqlite":
-        return func.strftime("%Y-%m", column)
-    return func.to_char(column, "YYYY-MM")
+def _percentiles(session: Session, dialect: str, durations: Select[Any]) -> Hours:
+    """The median and 90th percentile of one column of hours (linear interpolation).
 
-
-def _percentiles(session: Session, durations: Select[Any]) -> Hours:
-    """The median and 90th percentile of one column of hours, by the database.
-
-    Only the rows at the floor and ceiling of each percentile's position come back."""
+    PostgreSQL computes them itself (`percentile_cont`). SQLite has no such
+    aggregate, and its window functions sort in a slow temporary b-tree, so
+    there the database returns the one column of hours, read from a covering
+    index, and it is sorted here: the quickest way on SQLite, measured in
+    bench/bench_coordination.py."""
     values = durations.subquery()
-    ranked = select(
-        values.c.hours,
-        (func.row_number().over(order_by=values.c.hours) - 1).label("position"),
-        func.count().over().label("cases"),
-    ).subquery()
-    wanted = []
-    for percent in _PERCENTS:
-        wanted.append(ranked.c.position == (ranked.c.cases - 1) * percent // 100)
-        wanted.append(ranked.c.position == ((ranked.c.cases - 1) * percent + 99) // 100)
-    rows = session.execute(
-        select(ranked.c.hours, ranked.c.position, ranked.c.cases).where(or_(*wanted))
-    ).all()
-    if not rows:
+    if dialect == "postgresql":
+        cases, median, p90 = session.execute(
+            select(
+                func.count(),
+                *(func.percentile_cont(p / 100).within_group(values.c.hours) for p in _PERCENTS),
+            ).select_from(values)
+        ).one()
+        if not cases:
+            return Hours(cases=0, median=None, p90=None)
+        return Hours(cases=int(cases), median=float(median), p90=float(p90))
+    hours = sorted(float(h) for h in session.scalars(select(values.c.hours)))
+    if not hours:
         return Hours(cases=0, median=None, p90=None)
-    cases = int(rows[0].cases)
-    at = {int(row.position): float(row.hours) for row in rows}
-    median, p90 = (_interpolate(at, cases, percent) for percent in _PERCENTS)
-    return Hours(cases=cases, median=median, p90=p90)
+    median, p90 = (_interpolate(hours, percent) for percent in _PERCENTS)
+    return Hours(cases=len(hours), median=median, p90=p90)
 
 
-def _interpolate(at: dict[int, float], cases: int, percent: int) -> float:
-    position = (cases - 1) * percent / 100
-    low, high = at[int(position)], at[-(-(cases - 1) * percent // 100)]
-    return low + (high - low) * (position - int(position))
+def _interpolate(ordered: list[float], percent: int) -> float:
+    position = (len(ordered) - 1) * percent / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def month_labels(today: date) -> list[str]:
@@ -205,15 +207,17 @@ def month_labels(today: date) -> list[str]:
 
 
 def _months(
-    session: Session, dialect: str, in_scope: ColumnElement[bool], *, now: datetime
+    session: Session, in_scope: ColumnElement[bool], *, now: datetime
 ) -> list[tuple[str, int]]:
+    """One statement of 12 range counts, each read from the (country,) received_at index."""
     labels = month_labels(now.date())
-    first = datetime.fromisoformat(f"{labels[0]}-01T00:00:00+00:00")
-    label = _month_label(dialect, Case.received_at)
-    statement = (
-        select(label, func.count(Case.id))
-        .where(in_scope, Case.received_at >= first)
-        .group_by(label)
-    )
-    counted = {str(month): int(count) for month, count in session.execute(statement)}
-    return [(month, counted.get(month, 0)) for month in labels]
+    starts = [datetime.fromisoformat(f"{label}-01T00:00:00+00:00") for label in labels]
+    ends = [*starts[1:], None]
+    counts = [
+        select(func.count(Case.id))
+        .where(in_scope, Case.received_at >= start, *([Case.received_at < end] if end else []))
+        .scalar_subquery()
+        for start, end in zip(starts, ends, strict=True)
+    ]
+    row = session.execute(select(*counts)).one()
+    return [(label, int(count or 0)) for label, count in zip(labels, row, strict=True)]

@@ -79,5 +79,6 @@ def test_bad_arguments_are_one_line_errors(
     assert main(["export", "aggregate", *args]) == 1
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], captured.err
+    assert len(lines) == 1, captured.err
+    assert message in lines[0]
     assert "Traceback" not in captured.err
