@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from testkit.cases import report
 from testkit.staff import page_sign_in
 
 from intake.coordination.chart import month_chart
@@ -123,3 +124,34 @@ def test_the_chart_escapes_and_draws_each_kind_of_cell() -> None:
     assert ">0<" in svg
     assert "script" not in svg
     assert "style" not in svg
+
+
+CANARY = "Canary-FIG-17: the guard at gate 4 took the ration cards"
+
+
+def test_no_content_reaches_any_figure_or_file(client: TestClient, staff: Headers) -> None:
+    """Reports filed through the real intake path: their sealed fields, receipt and
+    envelope appear in none of the dashboard, the stats, or the aggregate files."""
+    filed = [
+        client.post(
+            "/api/v1/reports",
+            json=report(
+                narrative=CANARY, location=f"{CANARY} location", incident_date="2026-11-01"
+            ),
+        ).json()
+        for _ in range(6)
+    ]
+    page_sign_in(client, "coord-ke", PASSWORD)
+    outputs = [
+        client.get("/dashboard").text,
+        client.get("/api/v1/stats", headers=staff["coord-ke"]).text,
+        client.get("/api/v1/exports/aggregate?format=csv", headers=staff["admin"]).text,
+    ]
+    xlsx = client.get("/api/v1/exports/aggregate?format=xlsx", headers=staff["admin"]).content
+    assert '"by_country":{"KE":6}' in outputs[1]  # the six cases are counted
+    for receipt in (item["receipt"] for item in filed):
+        assert all(receipt not in text for text in outputs)
+    for text in outputs:
+        assert "Canary-FIG-17" not in text
+        assert "xchacha20" not in text
+    assert b"Canary-FIG-17" not in xlsx
