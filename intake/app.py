@@ -21,6 +21,8 @@ from intake.context import (
     ensure_receipt_salt,
     receipt_cost_from,
 )
+from intake.coordination.api import router as coordination_router
+from intake.coordination.pages import router as dashboard_router
 from intake.db import make_engine, make_sessionmaker, private_dir
 from intake.errors import install_error_handlers
 from intake.followup.api import router as followup_router
@@ -136,4 +138,6 @@ def _core_routers() -> list[APIRouter]:
         focal_points_router,
         staff_pages_router,
         case_pages_router,
+        coordination_router,
+        dashboard_router,
     ]

@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     # SPEC section 10: a staff web session ends after this long without a request.
     staff_idle_minutes: int = Field(default=15, ge=1, le=24 * 60)
     sms_idle_timeout_hours: int = Field(default=24, ge=1)
+    # SPEC section 12: counts from 1 to this are shown as "<N+1>" wherever figures leave.
+    small_cell: int = Field(default=4, ge=1, le=1000)
     twilio_delete_bodies: bool = True
     twilio_api_base: str | None = None  # a different Twilio API host (tests, regional edges)
     # Voice (SPEC 17): the longest spoken account, and recorded prompts for languages

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import Field, ValidationError
-from sqlalchemy import Select, and_, not_, select
+from sqlalchemy import ColumnElement, Select, and_, not_, select
 from sqlalchemy.orm import Session, selectinload
 
 from intake.audit import trail as audit
@@ -25,7 +25,7 @@ from intake.errors import Conflict, InvalidInput, NotFound
 from intake.models import Case
 from intake.reports.schemas import Schema
 from intake.staff.deps import CaseAccess
-from intake.vocab import Status
+from intake.vocab import ROUTED, Status
 
 PAGE_DEFAULT = 50
 PAGE_MAX = 100
@@ -108,12 +108,17 @@ def _page_statement(access: CaseAccess, query: ListQuery, now: datetime) -> Sele
     if query.status is not None:
         statement = statement.where(Case.status == query.status)
     if query.overdue is not None:
-        overdue = and_(Case.status == "routed", Case.due_at < now)
+        overdue = overdue_clause(now)
         statement = statement.where(overdue if query.overdue else not_(overdue))
     if query.after_id is not None:
         statement = statement.where(Case.id < query.after_id)
     # Newest first; the id is the stable key the cursor continues from.
     return statement.order_by(Case.id.desc()).limit(query.limit + 1)
+
+
+def overdue_clause(now: datetime) -> ColumnElement[bool]:
+    """A case past its due time and not acknowledged (CaseSummary `overdue`)."""
+    return and_(Case.status == ROUTED, Case.due_at < now)
 
 
 def find_visible(

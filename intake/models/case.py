@@ -65,6 +65,11 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_status_due_at", "status", "due_at"),
         Index("ix_cases_country_id", "country", "id"),
+        # The coordination figures (SPEC 12), each read from an index alone: counts of a
+        # period in the GROUP BY's own order (no sort), hours and months by period.
+        Index("ix_cases_figures", "country", "category", "channel", "status", "received_at"),
+        Index("ix_cases_received_at_ack", "received_at", "acknowledged_at"),
+        Index("ix_cases_country_received_at_ack", "country", "received_at", "acknowledged_at"),
     )
 
     @property
@@ -104,6 +109,9 @@ class CaseEvent(Base):
     actor: Mapped[str | None] = mapped_column(String(128), nullable=True)
     # Clear, content-free details only: referral target, outcome, override reason code.
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    # The figures join a case's `referred` and `closed` events (SPEC 12).
+    __table_args__ = (Index("ix_case_events_type_case_id_at", "type", "case_id", "at"),)
 
 
 class CaseMessage(Base):

@@ -94,11 +94,8 @@ def clear_session_cookie(response: Response, settings: Settings) -> None:
 
 
 def landing_path(app: FastAPI, role: str) -> str:
-    """Where an account lands after sign-in (the dashboard once it is installed)."""
-    if role in _LANDING:
-        return _LANDING[role]
-    has_dashboard = any(getattr(route, "path", None) == DASHBOARD_PATH for route in app.routes)
-    return DASHBOARD_PATH if has_dashboard else HOME_PATH
+    """Where an account lands after sign-in: coordinators and admins on the dashboard."""
+    return _LANDING.get(role, DASHBOARD_PATH)
 
 
 def redirect(path: str, language: str) -> RedirectResponse:

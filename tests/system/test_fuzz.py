@@ -41,8 +41,13 @@ pytestmark = [
 ]
 
 PASSWORD = "a long fuzzing passphrase"
-ACCOUNTS = {"fuzz-fp": ("focal_point", "ke-unicef"), "fuzz-operator": ("operator", None)}
+ACCOUNTS = {
+    "fuzz-fp": ("focal_point", "ke-unicef"),
+    "fuzz-operator": ("operator", None),
+    "fuzz-admin": ("admin", None),
+}
 HOTLINE_PATH = "/api/v1/hotline/reports"
+FIGURE_PATHS = ("/api/v1/stats", "/api/v1/exports/")
 REAL_CASE = "REAL-CASE"  # URL-safe: path parameters are encoded after the hook
 
 
@@ -54,7 +59,12 @@ class Staff:
         self.case_ref = case_ref
 
     def headers_for(self, path: str) -> dict[str, str]:
-        name = "fuzz-operator" if path == HOTLINE_PATH else "fuzz-fp"
+        if path == HOTLINE_PATH:
+            name = "fuzz-operator"
+        elif path.startswith(FIGURE_PATHS):  # the figures: an admin, past the role check
+            name = "fuzz-admin"
+        else:
+            name = "fuzz-fp"
         return {"Authorization": f"Bearer {self.tokens[name]}"}
 
 

@@ -133,7 +133,7 @@ def _sign_in(page: Page, server: ThreadedServer, lang: str = "en", user: str = "
     page.fill("#f-password", PASSWORD)
     with page.expect_navigation():
         page.click("form[action^='/staff/login'] button[type=submit]")
-    landing = "/inbox" if user == "amina" else "/staff"
+    landing = "/inbox" if user == "amina" else "/dashboard"  # a coordinator lands there
     assert page.url.startswith(f"{server.url}{landing}?lang={lang}")
 
 

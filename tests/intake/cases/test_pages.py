@@ -82,6 +82,7 @@ PAGES = {
     "/inbox/cases/{case_ref}": ({"focal_point"}, 404),
     "/staff": ({"focal_point", "coordinator", "operator", "admin"}, 200),
     "/hotline": ({"operator"}, 403),
+    "/dashboard": ({"coordinator", "admin"}, 403),
 }
 
 

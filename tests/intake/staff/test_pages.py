@@ -31,8 +31,8 @@ def _set_cookie(response: object) -> str:
     ("role", "landing"),
     [
         ("focal_point", "/inbox"),
-        ("coordinator", "/staff"),
-        ("admin", "/staff"),
+        ("coordinator", "/dashboard"),
+        ("admin", "/dashboard"),
         ("operator", "/hotline"),
     ],
 )
