@@ -21,6 +21,7 @@ from intake.context import (
     ensure_receipt_salt,
     receipt_cost_from,
 )
+from intake.coordination.export_api import router as exports_router
 from intake.db import make_engine, make_sessionmaker, private_dir
 from intake.errors import install_error_handlers
 from intake.followup.api import router as followup_router
@@ -132,6 +133,7 @@ def _core_routers() -> list[APIRouter]:
         staff_router,
         cases_router,
         focal_points_router,
+        exports_router,
         staff_pages_router,
         case_pages_router,
     ]

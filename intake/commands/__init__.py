@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from intake.commands import audit, db, hotline, keys, routing, serve, users, voice, worker
+from intake.commands import (
+    audit,
+    db,
+    export,
+    hotline,
+    keys,
+    routing,
+    serve,
+    users,
+    voice,
+    worker,
+)
 from intake.commands.base import Subparsers
 
 
 def register_all(subcommands: Subparsers) -> None:
-    for module in (serve, db, keys, routing, hotline, voice, worker, users, audit):
+    for module in (serve, db, keys, routing, hotline, voice, worker, users, audit, export):
         module.register(subcommands)
