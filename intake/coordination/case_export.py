@@ -127,7 +127,7 @@ def _recipients(session: Session, ids: list[int]) -> dict[int, list[str]]:
         .where(CaseRecipient.case_id.in_(ids), CaseRecipient.active.is_(True))
         .order_by(CaseRecipient.case_id, CaseRecipient.position, CaseRecipient.id)
     )
-    for case_id, focal_point_id in session.execute(statement).tuples():
+    for case_id, focal_point_id in session.execute(statement):
         found[case_id].append(focal_point_id)
     return found
 
@@ -147,7 +147,7 @@ def _events(session: Session, ids: list[int]) -> dict[int, _Steps]:
         .where(CaseEvent.case_id.in_(ids), CaseEvent.type.in_(("referred", "closed")))
         .order_by(CaseEvent.id)
     )
-    for case_id, kind, at, detail in session.execute(statement).tuples():
+    for case_id, kind, at, detail in session.execute(statement):
         clear = _detail(detail)
         steps = found[case_id]
         if kind == "referred":
