@@ -28,6 +28,7 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/cases/{case_ref}/messages"): {"focal_point"},
     ("POST", "/api/v1/cases/{case_ref}/recipients"): {"focal_point"},
     ("GET", "/api/v1/focal-points"): {"focal_point", "coordinator", "admin"},
+    ("GET", "/api/v1/exports/cases"): {"coordinator", "admin"},
 }
 # One account per role; the focal point is a recipient of the case used below.
 ACCOUNT_OF_ROLE = {
