@@ -22,6 +22,7 @@ from intake.context import (
     receipt_cost_from,
 )
 from intake.coordination.api import router as coordination_router
+from intake.coordination.export_api import router as exports_router
 from intake.coordination.pages import router as dashboard_router
 from intake.db import make_engine, make_sessionmaker, private_dir
 from intake.errors import install_error_handlers
@@ -136,6 +137,7 @@ def _core_routers() -> list[APIRouter]:
         staff_router,
         cases_router,
         focal_points_router,
+        exports_router,
         staff_pages_router,
         case_pages_router,
         coordination_router,

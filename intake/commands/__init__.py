@@ -5,7 +5,7 @@ from __future__ import annotations
 from intake.commands import (
     audit,
     db,
-    export_aggregate,
+    export,
     hotline,
     keys,
     routing,
@@ -18,16 +18,5 @@ from intake.commands.base import Subparsers
 
 
 def register_all(subcommands: Subparsers) -> None:
-    for module in (
-        serve,
-        db,
-        keys,
-        routing,
-        hotline,
-        voice,
-        worker,
-        users,
-        audit,
-        export_aggregate,
-    ):
+    for module in (serve, db, keys, routing, hotline, voice, worker, users, audit, export):
         module.register(subcommands)

@@ -1,4 +1,4 @@
-"""`intake audit verify [--head SEQ:HASH]` and `intake audit head`.
+"""`intake audit verify [--head SEQ:HASH]`, `intake audit head` and `intake audit list`.
 
 `verify` checks the keyed hash chain, then every case's envelope against it;
 with `--head` also that a head kept outside the database is still there,
@@ -12,7 +12,7 @@ import argparse
 import json
 import re
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, date, datetime, time
 from typing import TypeVar
 
 from sqlalchemy import Engine, func, select
@@ -40,6 +40,11 @@ def register(subcommands: Subparsers) -> None:
     verify.set_defaults(handler=run_verify)
     head = actions.add_parser("head", help="print the newest entry to keep outside the database")
     head.set_defaults(handler=run_head)
+    listing = actions.add_parser("list", help="print the trail as JSON lines, never content")
+    listing.add_argument("--case", metavar="REF", help="only this case's entries")
+    listing.add_argument("--action", metavar="A", help="only this action, e.g. case.read")
+    listing.add_argument("--since", metavar="YYYY-MM-DD", help="only entries on or after this day")
+    listing.set_defaults(handler=run_list)
 
 
 def parse_head(text: str) -> tuple[int, str]:
@@ -60,6 +65,51 @@ def run_head(args: argparse.Namespace) -> int:
     line = _with_engine(head_line)
     out(line)
     return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    since = _day(args.since) if args.since is not None else None
+    _with_engine(lambda engine, secret: list_entries(engine, secret, args.case, args.action, since))
+    return 0
+
+
+def _day(text: str) -> datetime:
+    try:
+        day = date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise UserError("--since must be a date as YYYY-MM-DD")
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def list_entries(
+    engine: Engine,
+    secret: ServerSecret,
+    case_ref: str | None,
+    action: str | None,
+    since: datetime | None,
+) -> None:
+    """One JSON line per entry, oldest first; `detail` is left out: only who, what, when."""
+    statement = select(
+        AuditEvent.id, AuditEvent.at, AuditEvent.actor, AuditEvent.action, AuditEvent.case_ref
+    ).order_by(AuditEvent.id)
+    if case_ref is not None:
+        statement = statement.where(AuditEvent.case_ref == case_ref)
+    if action is not None:
+        statement = statement.where(AuditEvent.action == action)
+    if since is not None:
+        statement = statement.where(AuditEvent.at >= since)
+    with make_sessionmaker(engine, secret=secret)() as session:
+        for seq, at, actor, what, ref in session.execute(
+            statement.execution_options(yield_per=500)
+        ):
+            entry = {"seq": seq, "at": _at(at), "actor": actor, "action": what, "case_ref": ref}
+            out(json.dumps(entry, separators=(",", ":")))
+
+
+def _at(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def head_line(engine: Engine, secret: ServerSecret) -> str:

@@ -3,9 +3,8 @@
 The aggregate rows (intake/coordination/aggregate.py), small cells suppressed
 with `INTAKE_SMALL_CELL`, as CSV or XLSX after the file's extension.
 
-`add_aggregate_command(actions)` is self-contained: it adds `aggregate` to any
-`export` group's subparsers. `register` makes the `export` group itself, for
-as long as no other module does.
+`add_aggregate_command(actions)` adds `aggregate` to the `export` group that
+`intake/commands/export.py` makes.
 """
 
 from __future__ import annotations
@@ -19,18 +18,13 @@ from intake.commands.base import Subparsers, UserError, load_settings, out
 from intake.commands.contexts import open_context
 from intake.coordination import aggregate_files
 from intake.coordination.aggregate import aggregate_rows
+from intake.coordination.files import Format
 from intake.coordination.period import parse_year
 from intake.db import transaction
 from intake.errors import InvalidInput
 from routing.constants import is_country_code
 
-_FORMATS: dict[str, aggregate_files.Format] = {".csv": "csv", ".xlsx": "xlsx"}
-
-
-def register(subcommands: Subparsers) -> None:
-    parser = subcommands.add_parser("export", help="files of figures and cases")
-    actions = parser.add_subparsers(dest="export_command", required=True)
-    add_aggregate_command(actions)
+_FORMATS: dict[str, Format] = {".csv": "csv", ".xlsx": "xlsx"}
 
 
 def add_aggregate_command(actions: Subparsers) -> None:

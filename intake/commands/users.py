@@ -1,4 +1,4 @@
-"""`intake users add|revoke|password|totp`: staff accounts, straight in the database.
+"""`intake users add|revoke|password|totp|list|disable|enable`: staff accounts, in the database.
 
 They work while servers run: servers read accounts and tokens on every
 request, so a revocation applies to every request that starts afterwards.
@@ -17,11 +17,20 @@ from sqlalchemy.orm import Session
 
 from crypto.kdf import KdfCost
 from crypto.passwords import STAFF_PASSWORD_COST
-from intake.commands.base import Subparsers, UserError, load_settings, out, read_secret_file
+from intake.cases.schemas import rfc3339
+from intake.commands.base import (
+    Subparsers,
+    UserError,
+    load_settings,
+    out,
+    read_secret_file,
+    read_text_file,
+)
 from intake.commands.contexts import open_context
 from intake.context import AppContext
 from intake.db import transaction
 from intake.models.staff import ROLES
+from intake.staff.accounts import list_accounts, remove_totp, set_enabled
 from intake.staff.service import (
     AccountError,
     NewAccount,
@@ -30,7 +39,7 @@ from intake.staff.service import (
     revoke_tokens,
     set_password,
 )
-from routing.table import RoutingTable
+from routing.table import RoutingTable, check_table_text
 
 
 def register(subcommands: Subparsers) -> None:
@@ -55,7 +64,17 @@ def register(subcommands: Subparsers) -> None:
     totp = actions.add_parser("totp", help="enrol an account in TOTP; prints the otpauth URI")
     totp.add_argument("--username", required=True)
     totp.add_argument("--replace", action="store_true", help="enrol again with a new secret")
+    totp.add_argument("--remove", action="store_true", help="remove the account's TOTP")
     totp.set_defaults(handler=run_totp)
+    listing = actions.add_parser("list", help="one line per account")
+    listing.set_defaults(handler=run_list)
+    for name, text in (
+        ("disable", "refuse sign-in and end every token and web session"),
+        ("enable", "allow sign-in again"),
+    ):
+        switch = actions.add_parser(name, help=text)
+        switch.add_argument("--username", required=True)
+        switch.set_defaults(handler=run_switch, enabled=name == "enable")
 
 
 def run_add(args: argparse.Namespace, *, cost: KdfCost = STAFF_PASSWORD_COST) -> int:
@@ -95,12 +114,42 @@ def run_password(args: argparse.Namespace, *, cost: KdfCost = STAFF_PASSWORD_COS
 
 
 def run_totp(args: argparse.Namespace) -> int:
+    if args.remove:
+        if args.replace:
+            raise UserError("--remove and --replace do not go together")
+        with staff_session() as (_context, session):
+            remove_totp(session, username=args.username, actor=cli_actor())
+        out(f"TOTP removed from {args.username}")
+        return 0
     with staff_session() as (context, session):
         uri = enrol_totp(
             session, context.secret, username=args.username, replace=args.replace, actor=cli_actor()
         )
     # Shown once, after the commit; add it to an authenticator app now.
     out(uri)
+    return 0
+
+
+def run_list(_args: argparse.Namespace) -> int:
+    with staff_session() as (_context, session):
+        lines = list_accounts(session)
+    for line in lines:
+        seen = "never" if line.last_sign_in is None else rfc3339(line.last_sign_in)
+        state = "enabled" if line.enabled else "disabled"
+        totp = "totp:yes" if line.totp else "totp:no"
+        out(f"{line.username} {line.role} {line.scope} {state} {totp} {seen}")
+    return 0
+
+
+def run_switch(args: argparse.Namespace) -> int:
+    with staff_session() as (_context, session):
+        tokens, sessions = set_enabled(
+            session, username=args.username, enabled=args.enabled, actor=cli_actor()
+        )
+    if args.enabled:
+        out(f"enabled {args.username}")
+    else:
+        out(f"disabled {args.username}; ended {tokens} tokens and {sessions} web sessions")
     return 0
 
 
@@ -123,7 +172,15 @@ def staff_session() -> Iterator[tuple[AppContext, Session]]:
 
 
 def _active_table(context: AppContext, session: Session) -> RoutingTable | None:
-    return context.routing.active_or_none(session)
+    """The active table or, before any is loaded, the one `INTAKE_ROUTING_FILE` names."""
+    active = context.routing.active_or_none(session)
+    path = context.settings.routing_file
+    if active is not None or path is None:
+        return active
+    result = check_table_text(read_text_file(path, what="INTAKE_ROUTING_FILE"))
+    if result.table is None:
+        raise UserError(f"INTAKE_ROUTING_FILE {path} is not a valid routing table")
+    return result.table
 
 
 def cli_actor() -> str:

@@ -131,8 +131,8 @@ def revoke_tokens(
 
     Returns how many tokens were live (web sessions are counted in the audit entry).
     """
-    user = _existing(session, username)
-    count, sessions = _end_credentials(session, user, now or utcnow())
+    user = existing_user(session, username)
+    count, sessions = end_credentials(session, user, now or utcnow())
     audit.append(
         session,
         actor=actor,
@@ -142,7 +142,7 @@ def revoke_tokens(
     return count
 
 
-def _end_credentials(session: Session, user: StaffUser, now: datetime) -> tuple[int, int]:
+def end_credentials(session: Session, user: StaffUser, now: datetime) -> tuple[int, int]:
     """End every live token and web session of an account: (tokens, sessions) ended."""
     tokens = session.execute(
         update(StaffToken)
@@ -172,11 +172,11 @@ def set_password(
     """
     if password == "":
         raise AccountError("the password file is empty")
-    user = _existing(session, username)
+    user = existing_user(session, username)
     user.password_hash = hash_password(password, cost=cost)
     user.failed_logins = 0
     user.locked_until = None
-    count, sessions = _end_credentials(session, user, now or utcnow())
+    count, sessions = end_credentials(session, user, now or utcnow())
     session.flush()
     audit.append(
         session,
@@ -196,7 +196,7 @@ def enrol_totp(
     actor: str = CLI_ACTOR,
 ) -> str:
     """Enrol the account in TOTP; returns the otpauth:// URI (show it once)."""
-    user = _existing(session, username)
+    user = existing_user(session, username)
     if user.totp_sealed is not None and not replace:
         raise AccountError(f"{user.username} already uses TOTP; add --replace to enrol again")
     replaced = user.totp_sealed is not None
@@ -217,7 +217,7 @@ def _find(session: Session, username: str) -> StaffUser | None:
     return session.scalars(select(StaffUser).where(StaffUser.username == username)).first()
 
 
-def _existing(session: Session, username: str) -> StaffUser:
+def existing_user(session: Session, username: str) -> StaffUser:
     user = _find(session, username)
     if user is None:
         raise AccountError("there is no account with that username")

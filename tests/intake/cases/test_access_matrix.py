@@ -31,6 +31,7 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/focal-points"): {"focal_point", "coordinator", "admin"},
     ("GET", "/api/v1/stats"): {"coordinator", "admin"},
     ("GET", "/api/v1/exports/aggregate"): {"coordinator", "admin"},
+    ("GET", "/api/v1/exports/cases"): {"coordinator", "admin"},
 }
 # One account per role; the focal point is a recipient of the case used below.
 ACCOUNT_OF_ROLE = {

@@ -293,3 +293,28 @@ def test_without_the_secret_file_verify_says_so(
     assert main(["audit", "verify"]) == 1
     assert "keyed audit entries need it" in capsys.readouterr().err
     assert not settings.resolved_secret_file.exists()  # and no new secret was made
+
+
+def test_list_prints_who_what_when_and_never_the_detail(
+    app: FastAPI, trail: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["audit", "list"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [entry["seq"] for entry in lines] == entry_ids(app)
+    assert all(set(entry) == {"seq", "at", "actor", "action", "case_ref"} for entry in lines)
+    assert all(entry["at"].endswith("Z") for entry in lines)
+    assert main(["audit", "list", "--case", trail[0], "--action", "case.event"]) == 0
+    only = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(e["case_ref"], e["action"], e["actor"]) for e in only] == [
+        (trail[0], "case.event", "amina")
+    ]
+    assert main(["audit", "list", "--since", "2999-01-01"]) == 0
+    assert capsys.readouterr().out == ""
+    assert main(["audit", "list", "--since", "2000-01-01"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == len(lines)
+
+
+def test_list_refuses_a_bad_day(trail: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", "list", "--since", "yesterday"]) == 1
+    assert "--since must be a date as YYYY-MM-DD" in capsys.readouterr().err

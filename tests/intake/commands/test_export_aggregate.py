@@ -49,7 +49,7 @@ def test_writes_csv_and_xlsx_by_the_extension(
     sheet = openpyxl.load_workbook(book, read_only=True).active
     assert sheet is not None
     values = list(sheet.iter_rows(values_only=True))
-    assert values[1] == (2026, "SO", "UNICEF", "sexual_abuse", "false", "routed", "", "<5")
+    assert values[1] == (2026, "SO", "UNICEF", "sexual_abuse", False, "routed", None, "<5")
     assert len(values) == 2
     empty = tmp_path / "2025.csv"
     assert main(["export", "aggregate", "--out", str(empty), "--year", "2025"]) == 0

@@ -107,8 +107,8 @@ def test_the_xlsx_reads_back_with_openpyxl(client: TestClient, staff: Headers, t
     values = [tuple(cell for cell in row) for row in sheet.iter_rows(values_only=True)]
     assert values[0] == COLUMNS
     assert values[1:] == [
-        (2026, "KE", "UNICEF", "sexual_abuse", "true", "closed", "substantiated", "<5"),
-        (2026, "KE", "UNICEF", "sexual_abuse", "false", "routed", "", 6),
+        (2026, "KE", "UNICEF", "sexual_abuse", True, "closed", "substantiated", "<5"),
+        (2026, "KE", "UNICEF", "sexual_abuse", False, "routed", None, 6),
     ]
 
 
