@@ -9,7 +9,7 @@ clock: the caller owns all of those, which keeps every path testable here.
 Order: language (when the number offers several), category, named or
 anonymous (then the name), consent to SMS replies, the account over any
 number of messages ended by DONE, a summary to confirm, then the receipt.
-STATUS, HELP and STOP work at every step.
+STATUS, REPLY, HELP and STOP work at every step.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from channels.sms import texts as t
 from channels.sms.segments import fit, fit_middle, fits
 from channels.sms.texts import Menu, Option, SmsTexts
 from intake.i18n import language_info
-from intake.reports.schemas import NARRATIVE_MAX, SHORT_TEXT_MAX
+from intake.reports.schemas import NARRATIVE_MAX, REPLY_MAX, SHORT_TEXT_MAX
 
 ACCOUNT_SEPARATOR = "\n"
 # A first message this long is probably the account itself: keep it, don't drop it.
@@ -75,7 +75,15 @@ class LookUpStatus:
     receipt_text: str
 
 
-Effect = SubmitReport | LookUpStatus
+@dataclass(frozen=True, repr=False)
+class SendReply:
+    """`REPLY <receipt> <text>` (SPEC 16): the caller seals and stores the text."""
+
+    receipt_text: str
+    text: str
+
+
+Effect = SubmitReport | LookUpStatus | SendReply
 
 
 @dataclass(frozen=True, repr=False)
@@ -104,6 +112,12 @@ def advance(
         if not receipt_text:
             return Outcome(state, (texts.text(t.STATUS_HOW),), texts.language)
         return Outcome(state, (), texts.language, LookUpStatus(receipt_text))
+    replying = t.reply_command(text, candidates)
+    if replying is not None:
+        how, receipt, message = replying
+        if receipt is None or not message.strip():
+            return Outcome(state, (how.text(t.REPLY_HOW),), how.language)
+        return Outcome(state, (), how.language, SendReply(receipt, message))
     texts = SmsTexts(state.language if state else line.languages[0])
     if "\x00" in text:
         return Outcome(state, (texts.text(t.UNREADABLE),), texts.language)
@@ -347,6 +361,23 @@ def status_failure_reply(language: str, *, reason: str) -> str:
     """`reason`: "invalid" (not a receipt), "unknown" or "limited"."""
     message = {"invalid": t.STATUS_HOW, "unknown": t.STATUS_UNKNOWN}.get(reason, t.STATUS_LIMITED)
     return SmsTexts(language).text(message)
+
+
+def reply_result(language: str, *, reason: str) -> str:
+    """The answer to REPLY; `reason`: "sent", "invalid" (not a receipt or no text),
+    "too_long", "unreadable", "unknown", "limited" (look-ups) or "replies" (20 a day).
+    Never the receipt or the text."""
+    texts = SmsTexts(language)
+    if reason == "too_long":
+        return texts.text(t.TOO_LONG, max=REPLY_MAX)
+    message = {
+        "sent": t.REPLY_SENT,
+        "invalid": t.REPLY_HOW,
+        "unreadable": t.UNREADABLE,
+        "unknown": t.STATUS_UNKNOWN,
+        "replies": t.REPLY_LIMITED,
+    }.get(reason, t.STATUS_LIMITED)
+    return texts.text(message)
 
 
 def unknown_number_reply(languages: tuple[str, ...]) -> str:
