@@ -16,6 +16,7 @@ FileReport = Callable[..., Any]
 PUBLIC = {
     ("POST", "/api/v1/reports"),
     ("POST", "/api/v1/followup"),
+    ("POST", "/api/v1/followup/messages"),
     ("POST", "/api/v1/auth/token"),
 }
 # (method, path) -> roles allowed (SPEC section 4, "who" column).
