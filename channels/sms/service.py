@@ -24,6 +24,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from channels.sms import store as sms_store
+from channels.sms.answers import (
+    not_saved_reply,
+    receipt_reply,
+    reply_result,
+    status_failure_reply,
+    status_reply,
+    unknown_number_reply,
+)
 from channels.sms.conversation import (
     Line,
     LookUpStatus,
@@ -33,12 +41,6 @@ from channels.sms.conversation import (
     Step,
     SubmitReport,
     advance,
-    not_saved_reply,
-    receipt_reply,
-    reply_result,
-    status_failure_reply,
-    status_reply,
-    unknown_number_reply,
 )
 from channels.sms.outbound import REDACT_KIND
 from channels.sms.texts import language_of
@@ -50,6 +52,7 @@ from intake.db import transaction
 from intake.errors import InvalidInput, NotFound, ServiceUnavailable, TooManyRequests
 from intake.followup.replies import REPLY_EMPTY, REPLY_TOO_LONG, TooManyReplies, reply
 from intake.followup.service import RECEIPT_INVALID, look_up
+from intake.http.pages import agency_codes
 from intake.models import utcnow
 from intake.outbox.enqueue import enqueue
 from intake.reports.schemas import ReportIn
@@ -142,7 +145,11 @@ def _line(context: AppContext, session: Session, receiver: str) -> Line | None:
     if number is None:
         return None
     shipped = tuple(code for code in dict.fromkeys(number.languages) if code in i18n.SHIPPED)
-    return Line(number.country, shipped or (language_of(context.settings.default_language),))
+    return Line(
+        number.country,
+        shipped or (language_of(context.settings.default_language),),
+        tuple(agency_codes(table, number.country)),
+    )
 
 
 def _apology_languages(context: AppContext) -> tuple[str, ...]:
@@ -332,6 +339,7 @@ def _report(state: State, line: Line) -> ReportIn:
             "language": state.language,
             "country": line.country,
             "category": state.category or "other",
+            "affiliation": state.affiliation or "unknown",
             "consent": {"contact_me": bool(state.contact_me)},
             "narrative": state.narrative,
             "reporter": {"name": state.name} if named else None,

@@ -49,6 +49,10 @@ WELCOME = pgettext_noop(
 )
 CHOOSE_LANGUAGE = pgettext_noop("sms", "Choose your language:")
 CHOOSE_CATEGORY = pgettext_noop("sms", "What is your report about? Reply with a number:")
+CHOOSE_ORGANISATION = pgettext_noop(
+    "sms", "Which organisation does the person work for? Reply with a number:"
+)
+ORGANISATION_UNKNOWN = pgettext_noop("sms", "I do not know")
 NOT_UNDERSTOOD = pgettext_noop("sms", "Sorry, I did not understand. Reply with a number:")
 ASK_NAMED = pgettext_noop(
     "sms", "Do you want to give your name? Without it, your report is anonymous."
@@ -80,7 +84,7 @@ SUMMARY = pgettext_noop(
 )
 SUMMARY_ANONYMOUS = pgettext_noop("sms", "Anonymous")
 SUMMARY_NAMED = pgettext_noop("sms", "With your name")
-SUMMARY_ACCOUNT = pgettext_noop("sms", "What happened:")
+SUMMARY_ACCOUNT = pgettext_noop("sms", "What happened (%(length)s characters):")
 ASK_SEND = pgettext_noop("sms", "Send this report?")
 SEND_OPTION = pgettext_noop("sms", "Yes, send it")
 NOT_YET_OPTION = pgettext_noop("sms", "No, not yet")

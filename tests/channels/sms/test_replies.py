@@ -22,13 +22,15 @@ from testkit.sms import (
 from testkit.storage import database_bytes
 
 from channels.sms import texts as t
+from channels.sms.answers import (
+    reply_result,
+)
 from channels.sms.conversation import (
     Line,
     SendReply,
     State,
     Step,
     advance,
-    reply_result,
 )
 from crypto.envelope import case_aad, open_envelope
 from intake.context import AppContext
