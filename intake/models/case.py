@@ -56,7 +56,7 @@ class Case(Base):
     receipt_lookup: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     receipt_public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
     # A reporter reply no focal point has opened yet: the inbox marks the case new (SPEC 16).
-    reply_unseen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    reply_unseen: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
     recipients: Mapped[list[CaseRecipient]] = relationship(
         back_populates="case", order_by="CaseRecipient.position", cascade="all, delete-orphan"
