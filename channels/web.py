@@ -10,6 +10,9 @@ a cookie and its HMAC in a hidden field (double submit).
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -21,6 +24,8 @@ from pydantic import Field, ValidationError
 
 from channels.base import ChannelAdapter
 from channels.web_receipt import COOKIE, RECEIPT_PATH, carry, forget, seal_receipt, take
+from crypto.receipt import normalize_receipt
+from crypto.secretbox import DraftError, open_draft, seal_draft
 from intake import i18n
 from intake.context import AppContext
 from intake.errors import (
@@ -30,6 +35,7 @@ from intake.errors import (
     ServiceUnavailable,
     TooManyRequests,
 )
+from intake.followup.replies import TooManyReplies, reply
 from intake.followup.service import FollowupView, look_up
 from intake.http.deps import Context, client_source, display_language, language_for
 from intake.http.forms import (
@@ -78,6 +84,9 @@ PAGE_CHECKED = (
     "less_than_equal",
     "literal_error",
 )
+# How long the follow-up page's reply form stays usable before the receipt must be typed again.
+REPLY_FORM_SECONDS = 3600
+REPLY_FIELD = "reply_to"
 
 
 # --- form parsing ---------------------------------------------------------------------
@@ -237,6 +246,9 @@ def _followup_page(
     errors: Sequence[FieldError] = (),
     status: int = 200,
     headers: Mapping[str, str] | None = None,
+    receipt: str | None = None,
+    reply_text: str = "",
+    replied: bool = False,
 ) -> HTMLResponse:
     return render_page(
         request,
@@ -250,7 +262,36 @@ def _followup_page(
         format_datetime=_day,
         errors=list(errors),
         error_for=dict(errors),
+        reply_field=REPLY_FIELD,
+        reply_token=_reply_token(context, receipt) if view and receipt else "",
+        reply_text=reply_text,
+        replied=replied,
     )
+
+
+# --- the reply form's receipt (SPEC 16) ---------------------------------------------------
+# The page that shows the messages carries the receipt for the reply form, sealed with the
+# server secret and dated, never in clear: what stays on a shared phone's screen or in a
+# saved page opens nothing, and it stops working after REPLY_FORM_SECONDS.
+
+
+def _reply_token(context: AppContext, receipt: str) -> str:
+    data = json.dumps({"r": receipt, "e": int(time.time()) + REPLY_FORM_SECONDS}).encode()
+    return base64.urlsafe_b64encode(seal_draft(context.secret, data)).decode("ascii")
+
+
+def _receipt_of_token(context: AppContext, token: str) -> str | None:
+    """The receipt a reply form carries, or None when it is damaged or too old."""
+    try:
+        data = json.loads(open_draft(context.secret, base64.urlsafe_b64decode(token[:1000])))
+    except (DraftError, binascii.Error, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("e"), int):
+        return None
+    receipt = data.get("r")
+    if data["e"] < time.time() or not isinstance(receipt, str):
+        return None
+    return receipt
 
 
 def _day(moment: datetime, language: str) -> str:
@@ -271,6 +312,8 @@ def followup_submit(request: Request, context: Context, form: FormFields) -> HTM
     if not csrf_passed(request, context, form):
         errors = _problem("csrf_invalid", language)
         return _followup_page(request, context, language, typed=typed, errors=errors, status=400)
+    if REPLY_FIELD in form:
+        return _followup_reply(request, context, language, form)
     try:
         if len(typed) > MAX_RECEIPT_TEXT:
             raise InvalidInput()
@@ -286,7 +329,54 @@ def followup_submit(request: Request, context: Context, form: FormFields) -> HTM
         return _followup_page(
             request, context, language, errors=errors, status=429, headers=error.headers
         )
-    return _followup_page(request, context, language, view=view)
+    receipt = normalize_receipt(typed)
+    return _followup_page(request, context, language, view=view, receipt=receipt)
+
+
+def _followup_reply(
+    request: Request, context: AppContext, language: str, form: Mapping[str, str]
+) -> HTMLResponse:
+    """The reply form under the messages: seal and store the text, then show it there."""
+    translations = i18n.translations_for(language)
+    receipt = _receipt_of_token(context, form.get(REPLY_FIELD, ""))
+    if receipt is None:
+        errors = [("receipt", message_for("reply_form_expired", translations))]
+        return _followup_page(request, context, language, errors=errors, status=400)
+    text = form.get("text", "")
+    source = client_source(request, context)
+    status, headers, errors, replied = 200, None, list[FieldError](), True
+    try:
+        reply(context, receipt_text=receipt, text=text, source=source)
+    except InvalidInput as error:
+        code = str((error.errors or [{}])[0].get("type", "reply_invalid"))
+        status, errors, replied = 422, [("text", message_for(code, translations))], False
+    except TooManyReplies as error:
+        status, headers, replied = 429, error.headers, False
+        errors = _problem("too_many_replies", language)
+    except NotFound:
+        errors = [("receipt", message_for("receipt_unknown", translations))]
+        return _followup_page(request, context, language, errors=errors, status=404)
+    except TooManyRequests as error:
+        errors = _problem("too_many_attempts", language)
+        return _followup_page(
+            request, context, language, errors=errors, status=429, headers=error.headers
+        )
+    try:
+        view = look_up(context, receipt_text=receipt, source=source)
+    except (NotFound, TooManyRequests):
+        view = None  # gone or limited between the two steps: the reply itself is stored
+    return _followup_page(
+        request,
+        context,
+        language,
+        view=view,
+        receipt=receipt,
+        errors=errors,
+        status=status,
+        headers=headers,
+        reply_text="" if replied else text,
+        replied=replied,
+    )
 
 
 class WebChannel(ChannelAdapter):

@@ -6,10 +6,13 @@ one inbound text and the receiving number's facts, and returns the next state
 carry out (submit the report, look a receipt up). No HTTP, no database, no
 clock: the caller owns all of those, which keeps every path testable here.
 
-Order: language (when the number offers several), category, named or
-anonymous (then the name), consent to SMS replies, the account over any
-number of messages ended by DONE, a summary to confirm, then the receipt.
-STATUS, HELP and STOP work at every step.
+Order: language (when the number offers several), category, the
+organisation involved (the agencies of the number's country, or "do not
+know"; skipped when the table names none), named or anonymous (then the
+name), consent to SMS replies, the account over any number of messages ended
+by DONE, a summary to confirm (category, name or not, the account's first 40
+characters and its length: never the whole account), then the receipt.
+STATUS, REPLY, HELP and STOP work at every step.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from channels.sms import texts as t
-from channels.sms.segments import fit, fit_middle, fits
+from channels.sms.segments import clip, fit_middle, fits, is_gsm7
 from channels.sms.texts import Menu, Option, SmsTexts
 from intake.i18n import language_info
 from intake.reports.schemas import NARRATIVE_MAX, SHORT_TEXT_MAX
@@ -28,11 +31,16 @@ ACCOUNT_SEPARATOR = "\n"
 FIRST_MESSAGE_KEPT_FROM = 60
 # An answer of this many words to the SMS-replies question is the account, not an answer.
 ACCOUNT_FROM_WORDS = 3
+# The summary shows the account's first characters only: the whole account would
+# then sit in the phone's inbox (SPEC 14).
+ACCOUNT_SHOWN = 40
+UNKNOWN_AFFILIATION = "unknown"
 
 
 class Step(StrEnum):
     LANGUAGE = "language"
     CATEGORY = "category"
+    ORGANISATION = "organisation"
     REPORTER = "reporter"
     NAME = "name"
     CONTACT = "contact"
@@ -42,10 +50,12 @@ class Step(StrEnum):
 
 @dataclass(frozen=True)
 class Line:
-    """The receiving number: its country and the shipped languages it offers (first: default)."""
+    """The receiving number: its country, the shipped languages it offers (first: default)
+    and the agency codes of its country in the routing table (the organisation question)."""
 
     country: str
     languages: tuple[str, ...]
+    agencies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, repr=False)
@@ -59,6 +69,7 @@ class State:
     contact_me: bool | None = None
     name: str | None = None
     account: tuple[str, ...] = ()
+    affiliation: str | None = None  # an agency code or "unknown" (SPEC 14)
 
     @property
     def narrative(self) -> str:
@@ -75,7 +86,15 @@ class LookUpStatus:
     receipt_text: str
 
 
-Effect = SubmitReport | LookUpStatus
+@dataclass(frozen=True, repr=False)
+class SendReply:
+    """`REPLY <receipt> <text>` (SPEC 16): the caller seals and stores the text."""
+
+    receipt_text: str
+    text: str
+
+
+Effect = SubmitReport | LookUpStatus | SendReply
 
 
 @dataclass(frozen=True, repr=False)
@@ -104,6 +123,12 @@ def advance(
         if not receipt_text:
             return Outcome(state, (texts.text(t.STATUS_HOW),), texts.language)
         return Outcome(state, (), texts.language, LookUpStatus(receipt_text))
+    replying = t.reply_command(text, candidates)
+    if replying is not None:
+        how, receipt, message = replying
+        if receipt is None or not message.strip():
+            return Outcome(state, (how.text(t.REPLY_HOW),), how.language)
+        return Outcome(state, (), how.language, SendReply(receipt, message))
     texts = SmsTexts(state.language if state else line.languages[0])
     if "\x00" in text:
         return Outcome(state, (texts.text(t.UNREADABLE),), texts.language)
@@ -161,6 +186,27 @@ def category_menu(texts: SmsTexts) -> Menu:
     return Menu(texts.label(t.CHOOSE_CATEGORY), options)
 
 
+def organisation_menu(texts: SmsTexts, line: Line) -> Menu:
+    """The agencies of the number's country, then "I do not know"; as many as fit."""
+    unknown = Option(UNKNOWN_AFFILIATION, texts.label(t.ORGANISATION_UNKNOWN))
+    agencies = [Option(code, code) for code in line.agencies]
+    while agencies:
+        menu = Menu(texts.label(t.CHOOSE_ORGANISATION), (*agencies, unknown))
+        if fits(menu.render()) and fits(menu.render(texts.label(t.NOT_UNDERSTOOD))):
+            return menu
+        agencies.pop()
+    return Menu(texts.label(t.CHOOSE_ORGANISATION), (unknown,))
+
+
+def _choose_organisation(texts: SmsTexts, line: Line, text: str) -> str | None:
+    """A number or word of the menu, or any agency code of the country typed out."""
+    chosen = organisation_menu(texts, line).choose(text)
+    if chosen is not None:
+        return chosen
+    typed = t.normalize(text)
+    return next((code for code in line.agencies if t.normalize(code) == typed), None)
+
+
 def _yes_no(texts: SmsTexts, question: str, yes_label: str, no_label: str) -> Menu:
     yes_words, no_words = t.yes_no_words(texts)
     return Menu(
@@ -192,7 +238,8 @@ def send_menu(texts: SmsTexts) -> Menu:
 
 
 def summary(state: State) -> str:
-    """The check before sending; the account is shortened to keep the menu whole."""
+    """The check before sending: category, name or not, consent, and the account's first
+    ACCOUNT_SHOWN characters with its length (shortened further only to fit 3 SMS)."""
     texts = SmsTexts(state.language)
     category = t.CATEGORY_LABELS.get(state.category or "", t.CATEGORY_LABELS["other"])
     head = texts.text(
@@ -203,8 +250,12 @@ def summary(state: State) -> str:
         ),
         contact=texts.label(t.YES_OPTION if state.contact_me else t.NO_OPTION),
     )
-    head += "\n" + texts.label(t.SUMMARY_ACCOUNT) + " "
-    return fit_middle(head, state.narrative, "\n" + send_menu(texts).render())
+    narrative = state.narrative
+    head += "\n" + texts.text(t.SUMMARY_ACCOUNT, length=len(narrative)) + " "
+    shown = narrative if len(narrative) <= ACCOUNT_SHOWN else clip(narrative, ACCOUNT_SHOWN)
+    if len(shown) < len(narrative):
+        shown += "..." if is_gsm7(head + shown) else "…"  # "…" alone would force UCS-2
+    return fit_middle(head, shown, "\n" + send_menu(texts).render())
 
 
 def current_prompt(state: State, line: Line) -> str:
@@ -213,6 +264,7 @@ def current_prompt(state: State, line: Line) -> str:
     prompts = {
         Step.LANGUAGE: lambda: language_menu(line),
         Step.CATEGORY: lambda: category_menu(texts).render(),
+        Step.ORGANISATION: lambda: organisation_menu(texts, line).render(),
         Step.REPORTER: lambda: reporter_menu(texts).render(),
         Step.NAME: lambda: texts.text(t.ASK_NAME),
         Step.CONTACT: lambda: contact_menu(texts).render(),
@@ -244,7 +296,21 @@ def _on_category(state: State, text: str, line: Line) -> Outcome:
     chosen = category_menu(texts).choose(text)
     if chosen is None:
         return _again(state, category_menu(texts))
-    following = replace(state, step=Step.REPORTER, category=chosen)
+    if not line.agencies:
+        following = replace(
+            state, step=Step.REPORTER, category=chosen, affiliation=UNKNOWN_AFFILIATION
+        )
+        return _reply(following, texts.language, reporter_menu(texts).render())
+    following = replace(state, step=Step.ORGANISATION, category=chosen)
+    return _reply(following, texts.language, organisation_menu(texts, line).render())
+
+
+def _on_organisation(state: State, text: str, line: Line) -> Outcome:
+    texts = SmsTexts(state.language)
+    chosen = _choose_organisation(texts, line, text)
+    if chosen is None:
+        return _again(state, organisation_menu(texts, line))
+    following = replace(state, step=Step.REPORTER, affiliation=chosen)
     return _reply(following, texts.language, reporter_menu(texts).render())
 
 
@@ -315,46 +381,10 @@ def _on_confirm(state: State, text: str, line: Line) -> Outcome:
 _STEPS = {
     Step.LANGUAGE: _on_language,
     Step.CATEGORY: _on_category,
+    Step.ORGANISATION: _on_organisation,
     Step.REPORTER: _on_reporter,
     Step.NAME: _on_name,
     Step.CONTACT: _on_contact,
     Step.ACCOUNT: _on_account,
     Step.CONFIRM: _on_confirm,
 }
-
-
-# Replies after the caller carried out an effect.
-
-
-def receipt_reply(language: str, receipt: str) -> str:
-    return SmsTexts(language).text(t.RECEIPT, receipt=receipt)
-
-
-def not_saved_reply(language: str, *, rate_limited: bool) -> str:
-    return SmsTexts(language).text(t.TOO_MANY_REPORTS if rate_limited else t.NOT_SAVED)
-
-
-def status_reply(language: str, status: str, latest_message: str | None) -> str:
-    texts = SmsTexts(language)
-    label = t.STATUS_LABELS.get(status)
-    line = texts.text(t.STATUS_IS, state=texts.label(label) if label else status)
-    if latest_message is None:
-        return line
-    return fit_middle(f"{line}\n{texts.label(t.STATUS_MESSAGE)} ", latest_message)
-
-
-def status_failure_reply(language: str, *, reason: str) -> str:
-    """`reason`: "invalid" (not a receipt), "unknown" or "limited"."""
-    message = {"invalid": t.STATUS_HOW, "unknown": t.STATUS_UNKNOWN}.get(reason, t.STATUS_LIMITED)
-    return SmsTexts(language).text(message)
-
-
-def unknown_number_reply(languages: tuple[str, ...]) -> str:
-    """The same apology in as many languages as fit in one message."""
-    lines: list[str] = []
-    for language in dict.fromkeys(languages):
-        candidate = SmsTexts(language).text(t.UNKNOWN_NUMBER)
-        if lines and (candidate in lines or not fits("\n".join([*lines, candidate]))):
-            continue
-        lines.append(candidate)
-    return fit("\n".join(lines))

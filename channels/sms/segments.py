@@ -82,6 +82,11 @@ def _cut(text: str, length: int) -> str:
     return text[:length].rstrip()
 
 
+def clip(text: str, length: int) -> str:
+    """At most `length` code points of `text`, never parting a mark from its letter."""
+    return _cut(text, length)
+
+
 def fit_middle(head: str, middle: str, tail: str = "", max_segments: int = MAX_SEGMENTS) -> str:
     """`head + middle + tail`, with `middle` shortened (ending in an ellipsis) to fit.
 

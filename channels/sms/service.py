@@ -24,19 +24,23 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from channels.sms import store as sms_store
+from channels.sms.answers import (
+    not_saved_reply,
+    receipt_reply,
+    reply_result,
+    status_failure_reply,
+    status_reply,
+    unknown_number_reply,
+)
 from channels.sms.conversation import (
     Line,
     LookUpStatus,
     Outcome,
+    SendReply,
     State,
     Step,
     SubmitReport,
     advance,
-    not_saved_reply,
-    receipt_reply,
-    status_failure_reply,
-    status_reply,
-    unknown_number_reply,
 )
 from channels.sms.outbound import REDACT_KIND
 from channels.sms.texts import language_of
@@ -46,7 +50,9 @@ from intake import i18n, ratelimit
 from intake.context import AppContext
 from intake.db import transaction
 from intake.errors import InvalidInput, NotFound, ServiceUnavailable, TooManyRequests
-from intake.followup.service import look_up
+from intake.followup.replies import REPLY_EMPTY, REPLY_TOO_LONG, TooManyReplies, reply
+from intake.followup.service import RECEIPT_INVALID, look_up
+from intake.http.pages import agency_codes
 from intake.models import utcnow
 from intake.outbox.enqueue import enqueue
 from intake.reports.schemas import ReportIn
@@ -126,6 +132,8 @@ def _attempt_once(context: AppContext, inbound: Inbound, key: bytes) -> tuple[st
         seen = row.draft_sealed if row is not None else None
     if isinstance(outcome.effect, LookUpStatus):
         return _status(context, inbound, key, outcome.language, outcome.effect)
+    if isinstance(outcome.effect, SendReply):
+        return _send_reply(context, inbound, key, outcome.language, outcome.effect)
     return _submit(context, inbound, key, line, outcome.effect, seen)
 
 
@@ -139,7 +147,11 @@ def _line(context: AppContext, session: Session, receiver: str) -> Line | None:
     if number is None:
         return None
     shipped = tuple(code for code in dict.fromkeys(number.languages) if code in i18n.SHIPPED)
-    return Line(number.country, shipped or (language_of(context.settings.default_language),))
+    return Line(
+        number.country,
+        shipped or (language_of(context.settings.default_language),),
+        tuple(agency_codes(table, number.country)),
+    )
 
 
 def _apology_languages(context: AppContext) -> tuple[str, ...]:
@@ -198,10 +210,56 @@ def _status(
     except TooManyRequests:
         reply = status_failure_reply(language, reason="limited")
     else:
-        latest = view.messages[-1].text if view.messages else None
+        theirs = [message for message in view.messages if not message.from_reporter]
+        latest = theirs[-1].text if theirs else None  # the reporter's own replies aside
         reply = status_reply(language, view.status, latest)
     log.info("sms message", extra={"channel": CHANNEL, "event": "status"})
     return _record_only(context, inbound, key, (reply,))
+
+
+_INVALID_REASONS = {RECEIPT_INVALID: "invalid", REPLY_EMPTY: "invalid", REPLY_TOO_LONG: "too_long"}
+
+
+def _send_reply(
+    context: AppContext, inbound: Inbound, key: bytes, language: str, effect: SendReply
+) -> tuple[str, ...] | None:
+    """REPLY: seal and store the text; the delivery is marked processed in the same
+    transaction, so a redelivered MessageSid never stores the reply twice.
+    None: a concurrent delivery of the same MessageSid won; look again."""
+    source = ratelimit.source_key(context.secret, bare_number(inbound.sender))
+    sent = (reply_result(language, reason="sent"),)
+
+    def within(session: Session) -> None:
+        now = utcnow()
+        done = sms_store.processed_replies(session, context.secret, inbound.message_sid, now)
+        if done is not None:
+            raise _AlreadyProcessed
+        _finish(context, session, inbound, sent, now)
+
+    try:
+        reply(
+            context,
+            receipt_text=effect.receipt_text,
+            text=effect.text,
+            source=source,
+            within=within,
+        )
+    except _AlreadyProcessed:
+        return None
+    except InvalidInput as error:
+        code = str((error.errors or [{}])[0].get("type", ""))
+        answer = reply_result(language, reason=_INVALID_REASONS.get(code, "unreadable"))
+    except NotFound:
+        answer = reply_result(language, reason="unknown")
+    except TooManyReplies:
+        answer = reply_result(language, reason="replies")
+    except TooManyRequests:
+        answer = reply_result(language, reason="limited")
+    else:
+        log.info("sms message", extra={"channel": CHANNEL, "event": "reply"})
+        return sent
+    log.info("sms message", extra={"channel": CHANNEL, "event": "reply_refused"})
+    return _record_only(context, inbound, key, (answer,))
 
 
 def _submit(
@@ -283,6 +341,7 @@ def _report(state: State, line: Line) -> ReportIn:
             "language": state.language,
             "country": line.country,
             "category": state.category or "other",
+            "affiliation": state.affiliation or "unknown",
             "consent": {"contact_me": bool(state.contact_me)},
             "narrative": state.narrative,
             "reporter": {"name": state.name} if named else None,

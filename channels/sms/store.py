@@ -72,6 +72,7 @@ def _state(step: str, choices: dict[str, Any], draft: dict[str, Any]) -> State:
         step=Step(step),
         language=str(choices["language"]),
         category=choices.get("category"),
+        affiliation=choices.get("affiliation"),
         reporter_type=choices.get("reporter_type"),
         contact_me=choices.get("contact_me"),
         name=draft.get("name"),
@@ -101,6 +102,7 @@ def write_state(
     choices = {
         "language": state.language,
         "category": state.category,
+        "affiliation": state.affiliation,
         "reporter_type": state.reporter_type,
         "contact_me": state.contact_me,
     }

@@ -37,7 +37,8 @@ HELP = pgettext_noop("sms keyword", "HELP")
 STOP = pgettext_noop("sms keyword", "STOP")
 YES = pgettext_noop("sms keyword", "YES")
 NO = pgettext_noop("sms keyword", "NO")
-KEYWORDS = (DONE, STATUS, HELP, STOP, YES, NO)
+REPLY = pgettext_noop("sms keyword", "REPLY")
+KEYWORDS = (DONE, STATUS, HELP, STOP, YES, NO, REPLY)
 
 # TRANSLATORS: SMS texts. Keep them short and plain: each reply must fit 3 SMS
 # (201 characters when a letter outside GSM-7 is used, as in Arabic).
@@ -48,6 +49,10 @@ WELCOME = pgettext_noop(
 )
 CHOOSE_LANGUAGE = pgettext_noop("sms", "Choose your language:")
 CHOOSE_CATEGORY = pgettext_noop("sms", "What is your report about? Reply with a number:")
+CHOOSE_ORGANISATION = pgettext_noop(
+    "sms", "Which organisation does the person work for? Reply with a number:"
+)
+ORGANISATION_UNKNOWN = pgettext_noop("sms", "I do not know")
 NOT_UNDERSTOOD = pgettext_noop("sms", "Sorry, I did not understand. Reply with a number:")
 ASK_NAMED = pgettext_noop(
     "sms", "Do you want to give your name? Without it, your report is anonymous."
@@ -79,7 +84,7 @@ SUMMARY = pgettext_noop(
 )
 SUMMARY_ANONYMOUS = pgettext_noop("sms", "Anonymous")
 SUMMARY_NAMED = pgettext_noop("sms", "With your name")
-SUMMARY_ACCOUNT = pgettext_noop("sms", "What happened:")
+SUMMARY_ACCOUNT = pgettext_noop("sms", "What happened (%(length)s characters):")
 ASK_SEND = pgettext_noop("sms", "Send this report?")
 SEND_OPTION = pgettext_noop("sms", "Yes, send it")
 NOT_YET_OPTION = pgettext_noop("sms", "No, not yet")
@@ -104,6 +109,17 @@ STATUS_UNKNOWN = pgettext_noop(
     "sms", "No report has this receipt number. Please check it and try again."
 )
 STATUS_LIMITED = pgettext_noop("sms", "Too many tries. Please try again later.")
+REPLY_HOW = pgettext_noop(
+    "sms",
+    "To send a message about your report, send %(reply)s, the receipt number and your "
+    "message, like this: %(reply_example)s",
+)
+REPLY_SENT = pgettext_noop(
+    "sms", "Thank you. Your message was sent safely to the people who handle your report."
+)
+REPLY_LIMITED = pgettext_noop(
+    "sms", "You sent many messages about this report today. Please try again tomorrow."
+)
 STATUS_IS = pgettext_noop("sms", "Your report: %(state)s.")
 STATUS_MESSAGE = pgettext_noop("sms", "Latest message for you:")
 HELP_TEXT = pgettext_noop(
@@ -143,6 +159,7 @@ STATUS_LABELS: Mapping[str, str] = {
     "closed": pgettext_noop("sms", "closed"),
 }
 RECEIPT_EXAMPLE = "1234 5678 9012 3456"
+RECEIPT_DIGITS = 16
 # Arabic letter variants, and the Persian yeh and keheh of Dari and Pashto keyboards
 # (phones with an Arabic keyboard type ي and ك for them).
 _ARABIC_FOLDS = str.maketrans(
@@ -198,7 +215,9 @@ class SmsTexts:
             "help": self.keyword_name(HELP),
             "stop": self.keyword_name(STOP),
             "yes": self.keyword_name(YES),
+            "reply": self.keyword_name(REPLY),
             "example": f"{self.keyword_name(STATUS)} {RECEIPT_EXAMPLE}",
+            "reply_example": f"{self.keyword_name(REPLY)} {RECEIPT_EXAMPLE} ...",
         }
         values.update(params)
         return self.raw(TEXT, message) % values
@@ -240,6 +259,32 @@ def command(text: str, keyword: str, candidates: Sequence[SmsTexts]) -> tuple[Sm
         return None
     rest = words[1].strip() if len(words) > 1 else ""
     return (texts, rest) if all(_receipt_like(ch) for ch in rest) else None
+
+
+def reply_command(
+    text: str, candidates: Sequence[SmsTexts]
+) -> tuple[SmsTexts, str | None, str] | None:
+    """(language, receipt, message) for `REPLY 1234 5678 9012 3456 message`.
+
+    None when the text does not start with the keyword. The receipt is the
+    first 16 digits (spaces and dashes between them are fine), or None when
+    something else comes first; the message is the rest, exactly as written
+    but for the spaces that separate it from the receipt.
+    """
+    words = text.split(maxsplit=1)
+    texts = keyword_language(words[0], REPLY, candidates) if words else None
+    if texts is None:
+        return None
+    rest = words[1] if len(words) > 1 else ""
+    digits = 0
+    for index, char in enumerate(rest):
+        if char.isdecimal():
+            digits += 1
+            if digits == RECEIPT_DIGITS:
+                return texts, rest[: index + 1], rest[index + 1 :].lstrip()
+        elif not _receipt_like(char):
+            break
+    return texts, None, ""
 
 
 def _receipt_like(char: str) -> bool:

@@ -34,7 +34,6 @@ from intake.context import AppContext
 from intake.models import Case, CaseEvent, CaseMessage
 from intake.staff.deps import CaseAccess
 
-FROM_FOCAL_POINT = "focal_point"
 _EVENT_FIELDS = ("to", "outcome", "override", "override_reason_sealed")
 
 
@@ -42,6 +41,7 @@ def case_detail(
     session: Session, context: AppContext, access: CaseAccess, case_ref: str, *, now: datetime
 ) -> CaseDetail:
     case = read_case(session, access, case_ref, now=now)
+    case.reply_unseen = False  # a recipient opened it: the inbox no longer marks it new
     keys = [
         RecipientKeyOut(focal_point=owner, kid=kid_of(key), public_key=_b64(key))
         for owner, key in case_recipient_keys(context, session, case)
@@ -87,7 +87,7 @@ def _messages(session: Session, case: Case) -> list[CaseMessageOut]:
     )
     return [
         CaseMessageOut(
-            id=row.id, at=rfc3339(row.at), from_=FROM_FOCAL_POINT, envelope=json.loads(row.envelope)
+            id=row.id, at=rfc3339(row.at), from_=row.sender, envelope=json.loads(row.envelope)
         )
         for row in rows
     ]

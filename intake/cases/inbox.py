@@ -28,6 +28,8 @@ class InboxPage:
     page: int
     pages: int
     total: int
+    # Cases with a reporter reply no focal point has opened yet (SPEC 16): shown as new.
+    new_replies: frozenset[str] = frozenset()
 
 
 def inbox_page(
@@ -48,7 +50,8 @@ def inbox_page(
         detail={"status": status, "page": page, "case_refs": [c.case_ref for c in found]},
     )
     items = [CaseOut.of(found_case, now=now) for found_case in found]
-    return InboxPage(items=items, page=page, pages=pages, total=total)
+    new_replies = frozenset(found_case.case_ref for found_case in found if found_case.reply_unseen)
+    return InboxPage(items=items, page=page, pages=pages, total=total, new_replies=new_replies)
 
 
 def _ordered(statement: Select[Case], now: datetime) -> Select[Case]:

@@ -24,6 +24,17 @@ class FollowupIn(Schema):
     receipt: str = Field(max_length=200)
 
 
+class ReplyIn(Schema):
+    # Bounds only against huge bodies; the 1 to 5,000 rule is checked by the service,
+    # so the answer names the field in the reporter's words.
+    receipt: str = Field(max_length=200)
+    text: str = Field(max_length=20_000)
+
+
+class ReplyOut(Schema):
+    at: Timestamp
+
+
 class MessageOut(Schema):
     at: Timestamp
     text: str

@@ -33,12 +33,14 @@ GLOBAL_SCOPE = "followup-global"
 RECEIPT_INVALID = "receipt_invalid"
 RECEIPT_INVALID_TEXT = "A receipt is 16 digits; spaces and dashes between them are fine."
 UNKNOWN_TEXT = "No report has this receipt."
+FROM_REPORTER = "reporter"  # CaseMessage.sender of a reporter's reply
 
 
 @dataclass(frozen=True)
 class FollowupMessage:
     at: datetime
     text: str = field(repr=False)  # sealed content: never in a repr
+    from_reporter: bool = False  # the reporter's own reply (SPEC 16)
 
 
 @dataclass(frozen=True)
@@ -56,22 +58,28 @@ def look_up(context: AppContext, *, receipt_text: str, source: bytes | None) -> 
     receipt, TooManyRequests when failed look-ups are over a limit, and
     NotFound when no case has this receipt (counted as a failure).
     """
-    receipt = normalize_receipt(receipt_text)
-    if receipt is None:
-        raise InvalidInput(
-            RECEIPT_INVALID_TEXT,
-            errors=[{"loc": ["receipt"], "type": RECEIPT_INVALID, "msg": RECEIPT_INVALID_TEXT}],
-        )
+    receipt = parse_receipt(receipt_text)
     now = utcnow()
-    _reserve_attempt(context, source, now)
+    reserve_attempt(context, source, now)
     keys = derive_for(context, receipt)
     with context.sessions() as session:
         case = session.scalars(select(Case).where(Case.receipt_lookup == keys.lookup)).one_or_none()
         view = None if case is None else _view(session, case, keys.keypair)
     if view is None:
         raise NotFound(UNKNOWN_TEXT)  # the reserved attempt stays counted as a failure
-    _release_attempt(context, source, now)
+    release_attempt(context, source, now)
     return view
+
+
+def parse_receipt(receipt_text: str) -> str:
+    """The receipt's 16 digits, or InvalidInput (code `receipt_invalid`)."""
+    receipt = normalize_receipt(receipt_text)
+    if receipt is None:
+        raise InvalidInput(
+            RECEIPT_INVALID_TEXT,
+            errors=[{"loc": ["receipt"], "type": RECEIPT_INVALID, "msg": RECEIPT_INVALID_TEXT}],
+        )
+    return receipt
 
 
 def _limits(context: AppContext, source: bytes | None) -> list[tuple[str, bytes, RateLimit]]:
@@ -83,7 +91,7 @@ def _limits(context: AppContext, source: bytes | None) -> list[tuple[str, bytes,
     return [counter for counter in counters if counter[2].enabled]
 
 
-def _reserve_attempt(context: AppContext, source: bytes | None, now: datetime) -> None:
+def reserve_attempt(context: AppContext, source: bytes | None, now: datetime) -> None:
     """Count this attempt as a failure up front, atomically, or refuse it.
 
     Counting first (one upsert per counter, in one transaction) means
@@ -99,7 +107,7 @@ def _reserve_attempt(context: AppContext, source: bytes | None, now: datetime) -
                 raise TooManyRequests(ratelimit.retry_after(limit, now))
 
 
-def _release_attempt(context: AppContext, source: bytes | None, now: datetime) -> None:
+def release_attempt(context: AppContext, source: bytes | None, now: datetime) -> None:
     with transaction(context.sessions) as session:
         for scope, key, limit in _limits(context, source):
             ratelimit.release(session, scope, key, limit, now)
@@ -115,7 +123,11 @@ def _view(session: Session, case: Case, keypair: KeyPair) -> FollowupView:
     for row in rows:
         try:
             messages.append(
-                FollowupMessage(row.at, open_with_keypair(row.sealed_for_reporter, keypair))
+                FollowupMessage(
+                    row.at,
+                    open_with_keypair(row.sealed_for_reporter, keypair),
+                    from_reporter=row.sender == FROM_REPORTER,
+                )
             )
         except EnvelopeError:
             # Damaged or sealed to another key: the reporter still sees the rest.

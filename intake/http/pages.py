@@ -37,9 +37,12 @@ def _sort_key(name: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
-def agency_codes(table: RoutingTable) -> list[str]:
-    """Agency codes the active table knows (rules and focal points), valid as affiliation."""
-    codes = {rule.affiliation for rule in table.rules} | {fp.agency for fp in table.focal_points}
+def agency_codes(table: RoutingTable, country: str | None = None) -> list[str]:
+    """Agency codes the active table knows (rules and focal points), valid as affiliation;
+    with `country`, only those of that country (the SMS organisation question)."""
+    codes = {
+        rule.affiliation for rule in table.rules if country is None or rule.country == country
+    } | {fp.agency for fp in table.focal_points if country is None or fp.country == country}
     return sorted(code for code in codes if code not in ("*", "unknown") and _is_code(code))
 
 

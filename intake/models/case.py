@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -54,6 +55,8 @@ class Case(Base):
     envelope_sha256: Mapped[str] = mapped_column(String(64))
     receipt_lookup: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     receipt_public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # A reporter reply no focal point has opened yet: the inbox marks the case new (SPEC 16).
+    reply_unseen: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
     recipients: Mapped[list[CaseRecipient]] = relationship(
         back_populates="case", order_by="CaseRecipient.position", cascade="all, delete-orphan"
@@ -115,7 +118,8 @@ class CaseEvent(Base):
 
 
 class CaseMessage(Base):
-    """A focal point's message to the reporter, sealed to the receipt key and recipients."""
+    """A message between a focal point and the reporter, sealed to the receipt key and
+    recipients; `sender` says which way it went (`focal_point` or `reporter`, SPEC 16)."""
 
     __tablename__ = "case_messages"
 
@@ -125,3 +129,6 @@ class CaseMessage(Base):
     author: Mapped[str] = mapped_column(String(128))
     sealed_for_reporter: Mapped[str] = mapped_column(Text)
     envelope: Mapped[str] = mapped_column(Text)
+    sender: Mapped[str] = mapped_column(
+        String(16), default="focal_point", server_default="focal_point"
+    )

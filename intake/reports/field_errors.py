@@ -45,6 +45,15 @@ MESSAGES: Mapping[str, str] = {
     "receipt_unknown": N_("No report has this number. Please check the digits and try again."),
     "too_many_attempts": N_("Too many tries. Please wait a while and try again."),
     "too_many_reports": N_("Too many reports came from this connection. Please try again later."),
+    "reply_empty": N_("Please write your message."),
+    "reply_too_long": N_("Your message is too long: at most 5,000 characters."),
+    "reply_invalid": N_("The text contains a character that is not allowed."),
+    "too_many_replies": N_(
+        "You sent many messages about this report today. Please try again tomorrow."
+    ),
+    "reply_form_expired": N_(
+        "The page was open too long. Please type your receipt number again to send your message."
+    ),
     "unavailable": N_("Reports cannot be received right now. Please try again later."),
     # SPEC 11: a report sealed in the reporter's browser
     "prepared_invalid": N_("This sealed report is not valid. Please start again."),

@@ -28,6 +28,7 @@ from routing.constants import is_country_code
 
 NARRATIVE_MAX = 20_000
 SHORT_TEXT_MAX = 500
+REPLY_MAX = 5_000  # a reporter's reply (SPEC 16)
 LOCATION_MAX = 2_000
 # Reporters ahead of UTC (up to UTC+14) may already live on "tomorrow".
 _LATEST_OFFSET = timedelta(hours=14)

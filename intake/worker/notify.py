@@ -31,9 +31,14 @@ _CASE_REF = re.compile(r"^C-[0-9A-Z]{12}$")
 _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 _FOCAL_POINT = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 _MAILBOX = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+$")
-_SUBJECTS = {"new_case": "New case {case_ref}", "overdue": "Case {case_ref} is overdue"}
+_SUBJECTS = {
+    "new_case": "New case {case_ref}",
+    "overdue": "Case {case_ref} is overdue",
+    "reporter_reply": "Reply on case {case_ref}",
+}
 _BODIES = {
     "new_case": "A new case {case_ref} is waiting, due {due_at}.\n",
+    "reporter_reply": "The reporter of case {case_ref} sent a message.\n",
     "overdue": (
         "Case {case_ref} is overdue: it was due {due_at} and is not yet acknowledged.\n"
         "You receive this as the coordinator for its country.\n"

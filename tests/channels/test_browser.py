@@ -169,3 +169,26 @@ def test_axe_on_the_error_and_receipt_pages(server: ThreadedServer, page: Page, 
     _fill_and_send(page, "Axe check.")
     results = Axe().run(page, options=AXE_OPTIONS)
     assert results.violations_count == 0, results.generate_report()
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_reporter_answers_at_follow_up(server: ThreadedServer, page: Page, lang: str) -> None:
+    """The reply form in Chromium (it needs no script: axe runs with it), axe-clean."""
+    page.goto(f"{server.url}/report?lang={lang}")
+    receipt = _fill_and_send(page, "Reply flow.")
+    page.goto(f"{server.url}/followup?lang={lang}")
+    page.locator("#f-receipt").fill(receipt)
+    page.locator("#followup button[type=submit]").click()
+    page.wait_for_load_state()
+    assert Axe().run(page, options=AXE_OPTIONS).violations_count == 0
+    page.locator("#f-text").fill("I remembered the day: Tuesday.")
+    page.locator("#reply button[type=submit]").click()
+    page.wait_for_load_state()
+    sent = i18n.translations_for(lang).gettext(
+        "Your message was sent safely to the people who handle your report."
+    )
+    assert page.locator(".done").inner_text() == sent
+    assert page.locator(".messages li.mine .text").inner_text() == "I remembered the day: Tuesday."
+    assert receipt not in page.content()
+    results = Axe().run(page, options=AXE_OPTIONS)
+    assert results.violations_count == 0, results.generate_report()

@@ -45,9 +45,10 @@ KILLS = 3
 MAX_REPORTS_PER_CLIENT = 150  # bounds the run whatever the machine's speed
 MAX_CONVERSATIONS = 40
 SMS_SETTINGS = {"INTAKE_TWILIO_AUTH_TOKEN": TOKEN, "INTAKE_PUBLIC_URL": URL.split("/channels")[0]}
-# The Somali number: one language, so no language menu. Category 1, no name,
+# The Somali number: one language, so no language menu. Category 1, organisation
+# unknown (2), no name,
 # then the account, DONE (in Somali), and 1 to confirm the summary.
-SMS_OPENING = ("Salaan", "1", "1", "2")
+SMS_OPENING = ("Salaan", "1", "2", "1", "2")
 SMS_DONE = "DHAMMAAD"
 SMS_CONFIRM = "1"
 

@@ -186,7 +186,7 @@ def _sms(client: TestClient, run: Run) -> None:
     sender = _number()
     name, parts = _canary("smsname"), [_canary("smsnarr1"), _canary("smsnarr2")]
     phone = Phone(client, number=sender)
-    for body in ["Hello", "2", "1", "2", name, "1", *parts, "DONE"]:
+    for body in ["Hello", "2", "1", "3", "2", name, "1", *parts, "DONE"]:
         phone.say(body)
     receipt = receipt_in(phone.say("1"))
     run.filed.append(Filed("sms", "", receipt, [name, *parts, *_number_needles(sender)]))

@@ -105,10 +105,14 @@ async function showMessages() {
       const time = document.createElement("time");
       time.dateTime = message.at;
       time.textContent = `${message.at.slice(0, 10)} ${message.at.slice(11, 16)} UTC`;
+      item.dataset.from = message.from;
+      const from = document.createElement("p");
+      from.className = "st-from";
+      from.textContent = message.from === "reporter" ? words.fromReporter : words.toReporter;
       const text = document.createElement("p");
       text.className = "text";
       text.dataset.messageText = "";
-      item.append(time, text);
+      item.append(time, from, text);
       list.append(item);
       if ($("no-messages")) $("no-messages").hidden = true;
     }

@@ -76,7 +76,7 @@ def _converse(client: TestClient) -> list[str]:
         phone = Phone(
             client, number=number, to=("whatsapp:" if "whatsapp" in number else "") + KE_NUMBER
         )
-        for body in ["Hello", "2", "1", "2", NAME, "1", *ACCOUNT, "DONE"]:
+        for body in ["Hello", "2", "1", "3", "2", NAME, "1", *ACCOUNT, "DONE"]:
             phone.say(body, extra=LOCATION)
         receipts.append(receipt_in(phone.say("1", extra=LOCATION)))
         phone.say(f"STATUS {receipts[-1]}", extra=LOCATION)
@@ -97,7 +97,7 @@ def test_no_number_body_location_or_receipt_reaches_the_database_or_logs(
     caplog.set_level(logging.DEBUG)
     context: AppContext = app.state.context
     middle = Phone(client, number=PHONE, to=KE_NUMBER)
-    for body in ["Hello", "2", "1", "2", NAME, "1", *ACCOUNT]:
+    for body in ["Hello", "2", "1", "3", "2", NAME, "1", *ACCOUNT]:
         middle.say(body, extra=LOCATION)
     _assert_absent(database_bytes(context), CANARIES, "the database mid-conversation")
     middle.say("STOP")

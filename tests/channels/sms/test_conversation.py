@@ -371,3 +371,46 @@ def test_a_short_unclear_answer_to_the_sms_question_asks_again(answer: str) -> N
     outcome = _check(advance(state, answer, KE))
     assert outcome.state == state
     assert outcome.replies[0].startswith(t.NOT_UNDERSTOOD)
+
+
+# --- the organisation involved (SPEC 14) ---------------------------------------------------
+
+KE_AGENCIES = Line("KE", ("sw", "en"), ("UNICEF", "WFP"))
+
+
+@pytest.mark.parametrize(
+    ("answer", "affiliation"),
+    [("1", "UNICEF"), ("2", "WFP"), ("wfp", "WFP"), ("3", "unknown"), ("I do not know", "unknown")],
+)
+def test_the_organisation_is_asked_after_the_category(answer: str, affiliation: str) -> None:
+    state, outcome = talk(KE_AGENCIES, "hello", "2", "1")
+    assert state is not None
+    assert state.step is Step.ORGANISATION
+    assert outcome.replies == (
+        "\n".join([_text("en", t.CHOOSE_ORGANISATION), "1. UNICEF", "2. WFP", "3. I do not know"]),
+    )
+    state, outcome = talk(KE_AGENCIES, answer, state=state)
+    assert state is not None
+    assert (state.step, state.affiliation) == (Step.REPORTER, affiliation)
+
+
+def test_a_wrong_organisation_answer_asks_again_and_help_repeats_the_question() -> None:
+    state, _outcome = talk(KE_AGENCIES, "hello", "2", "1")
+    again, outcome = talk(KE_AGENCIES, "9", state=state)
+    assert again == state
+    assert outcome.replies[0].startswith(_text("en", t.NOT_UNDERSTOOD))
+    _same, helped = talk(KE_AGENCIES, "HELP", state=state)
+    assert helped.replies[-1].startswith(_text("en", t.CHOOSE_ORGANISATION))
+
+
+def test_a_number_whose_country_has_no_agency_skips_the_question() -> None:
+    state, outcome = talk(KE, "hello", "2", "1")
+    assert state is not None
+    assert (state.step, state.affiliation) == (Step.REPORTER, "unknown")
+
+
+def test_the_chosen_organisation_reaches_the_report() -> None:
+    script = ["hello", "2", "1", "2", "1", "1", "It happened.", "DONE", "1"]
+    _state, outcome = talk(KE_AGENCIES, *script)
+    assert isinstance(outcome.effect, SubmitReport)
+    assert outcome.effect.state.affiliation == "WFP"

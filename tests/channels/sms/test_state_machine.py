@@ -41,10 +41,12 @@ from testkit.sms import (
 )
 
 from channels.sms import texts as t
+from channels.sms.answers import (
+    receipt_reply,
+)
 from channels.sms.conversation import (
     category_menu,
     contact_menu,
-    receipt_reply,
     reporter_menu,
     send_menu,
 )
@@ -222,7 +224,7 @@ class SmsConversations(RuleBasedStateMachine):
         self.send("hello")
         if self.receiver == KE_NUMBER:
             self.send("2")  # English
-        for answer in ("1", "1", "1", SCRIPT_ACCOUNT, "DONE"):
+        for answer in ("1", "1", "1", "1", SCRIPT_ACCOUNT, "DONE"):
             self.send(answer)
         assert self.saw_summary[self.sender]
 

@@ -35,7 +35,7 @@ def test_a_conversation_row_holds_choices_in_clear_and_the_rest_sealed(
     app: FastAPI, client: TestClient
 ) -> None:
     phone = Phone(client, to=SO_NUMBER)
-    for body in ["Salaan", "2", "1", "1", "Waxaa dhacay xalay."]:
+    for body in ["Salaan", "2", "2", "1", "1", "Waxaa dhacay xalay."]:
         phone.say(body)
     context = _context(app)
     row = _row(context)
@@ -45,6 +45,7 @@ def test_a_conversation_row_holds_choices_in_clear_and_the_rest_sealed(
     assert json.loads(row.choices) == {
         "language": "so",
         "category": "sexual_abuse",
+        "affiliation": "unknown",
         "reporter_type": "anonymous",
         "contact_me": True,
     }
@@ -62,7 +63,7 @@ def test_an_idle_conversation_is_dropped_on_the_next_message(
     app: FastAPI, client: TestClient
 ) -> None:
     phone = Phone(client, to=SO_NUMBER)
-    for body in ["Salaan", "2", "1", "1", "Qayb hore."]:
+    for body in ["Salaan", "2", "2", "1", "1", "Qayb hore."]:
         phone.say(body)
     context = _context(app)
     with context.sessions() as session, session.begin():

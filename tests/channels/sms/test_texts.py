@@ -11,6 +11,14 @@ from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 
 from channels.sms import texts as t
+from channels.sms.answers import (
+    not_saved_reply,
+    receipt_reply,
+    reply_result,
+    status_failure_reply,
+    status_reply,
+    unknown_number_reply,
+)
 from channels.sms.conversation import (
     Line,
     State,
@@ -18,14 +26,10 @@ from channels.sms.conversation import (
     category_menu,
     contact_menu,
     language_menu,
-    not_saved_reply,
-    receipt_reply,
+    organisation_menu,
     reporter_menu,
     send_menu,
-    status_failure_reply,
-    status_reply,
     summary,
-    unknown_number_reply,
 )
 from channels.sms.segments import segment_count
 from intake.i18n import SHIPPED
@@ -43,7 +47,13 @@ LONGEST = {
     "reporter": "",
     "contact": "",
     "state": "",
+    "length": NARRATIVE_MAX,
 }
+
+
+# The demo table's agencies for one country, and more than any menu can show.
+AGENCIES = ("IOM", "UNFPA", "UNHCR", "UNICEF", "WFP", "WHO")
+MANY = tuple(f"AGENCY-{number:02d}" for number in range(40))
 
 
 def _catalog(language: str) -> dict[tuple[str | None, str], str]:
@@ -115,6 +125,8 @@ def _menus(texts: t.SmsTexts) -> dict[str, str]:
         ("reporter", reporter_menu(texts)),
         ("contact", contact_menu(texts)),
         ("send", send_menu(texts)),
+        ("organisation", organisation_menu(texts, Line("KE", (texts.language,), AGENCIES))),
+        ("organisation many", organisation_menu(texts, Line("KE", (texts.language,), MANY))),
     ]:
         menus[name] = menu.render()
         menus[f"{name} again"] = menu.render(again)
@@ -129,6 +141,8 @@ def _replies_after_effects(language: str) -> dict[str, str]:
     }
     for reason in ("invalid", "unknown", "limited"):
         replies[f"status {reason}"] = status_failure_reply(language, reason=reason)
+    for reason in ("sent", "invalid", "too_long", "unreadable", "unknown", "limited", "replies"):
+        replies[f"reply {reason}"] = reply_result(language, reason=reason)
     for status in t.STATUS_LABELS:
         replies[status] = status_reply(language, status, None)
         replies[f"{status} with message"] = status_reply(language, status, "Merci 🙏 " * 400)
@@ -194,3 +208,44 @@ def test_normalize_folds_variants_but_keeps_words_apart(
     assert t.normalize(typed) == t.normalize(same)
     assert t.normalize(typed) != t.normalize(different)
     assert t.normalize(typed)
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+def test_the_summary_shows_the_accounts_start_and_length_never_all_of_it(language: str) -> None:
+    account = ("Tunda " * 30, "second message with a secret detail")
+    state = State(Step.CONFIRM, language, "fraud_corruption", "named", True, "Name", account)
+    text = summary(state)
+    narrative = "\n".join(account)
+    texts = t.SmsTexts(language)
+    assert texts.text(t.SUMMARY_ACCOUNT, length=len(narrative)) in text
+    assert texts.label(t.SUMMARY_NAMED) in text
+    assert texts.label(t.CATEGORY_LABELS["fraud_corruption"]) in text
+    shown = text.split(texts.text(t.SUMMARY_ACCOUNT, length=len(narrative)) + " ")[1]
+    excerpt = shown.split("\n")[0]
+    assert narrative.startswith(excerpt.rstrip(".…"))
+    assert len(excerpt.rstrip(".…")) <= 40
+    assert "secret detail" not in text
+    assert segment_count(text) <= 3
+
+
+def test_a_short_account_is_shown_whole_without_an_ellipsis() -> None:
+    state = State(Step.CONFIRM, "en", "other", "anonymous", False, None, ("He hit me.",))
+    text = summary(state)
+    assert "What happened (10 characters): He hit me.\n" in text
+    assert "..." not in text
+    assert "Anonymous" in text
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+def test_the_organisation_menu_lists_the_agencies_then_do_not_know(language: str) -> None:
+    texts = t.SmsTexts(language)
+    menu = organisation_menu(texts, Line("KE", (language,), AGENCIES)).render()
+    lines = menu.split("\n")
+    assert lines[0] == texts.label(t.CHOOSE_ORGANISATION)
+    assert lines[1:] == [
+        *(f"{number}. {code}" for number, code in enumerate(AGENCIES, 1)),
+        f"{len(AGENCIES) + 1}. {texts.label(t.ORGANISATION_UNKNOWN)}",
+    ]
+    crowded = organisation_menu(texts, Line("KE", (language,), MANY)).render()
+    assert segment_count(crowded) <= 3
+    assert crowded.endswith(texts.label(t.ORGANISATION_UNKNOWN))

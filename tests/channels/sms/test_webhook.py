@@ -65,37 +65,39 @@ def _text(language: str, message: str, **params: object) -> str:
 CONVERSATIONS = [
     pytest.param(
         KE_NUMBER,
-        ["Hello", "2", "2", "2", "Amina W., +254711000111", "1", "He asked for sex.", "DONE", "1"],
+        ["Hello", "2", "2", "wfp", "2", "Amina W., +254711000111", "1", "He asked for sex."]
+        + ["DONE", "1"],
         {"language": "en", "category": "sexual_abuse", "reporter_type": "named", "contact": True}
-        | {"account": 6},
+        | {"account": 7, "affiliation": "WFP"},
         id="en",
     ),
     pytest.param(
         KE_NUMBER,
-        ["Habari", "1", "1", "1", "2", "Alinidai pesa.", "Kisha akanitishia.", "TAYARI", "1"],
+        ["Habari", "1", "1", "1", "1", "2", "Alinidai pesa.", "Kisha akanitishia.", "TAYARI", "1"],
         {"language": "sw", "category": "sexual_exploitation", "reporter_type": "anonymous"}
-        | {"contact": False, "account": 5},
+        | {"contact": False, "account": 6, "affiliation": "UNICEF"},
         id="sw",
     ),
     pytest.param(
         SO_NUMBER,
-        ["Salaan", "3", "1", "haa", "Wuu i dhibaateeyay.", "dhammaad", "haa"],
+        ["Salaan", "3", "1", "1", "haa", "Wuu i dhibaateeyay.", "dhammaad", "haa"],
         {"language": "so", "category": "sexual_harassment", "reporter_type": "anonymous"}
-        | {"contact": True, "account": 4},
+        | {"contact": True, "account": 5, "affiliation": "UNHCR"},
         id="so",
     ),
     pytest.param(
         EVERY_LANGUAGE_NUMBER,
-        ["Bonjour", "2", "4", "oui", "Awa", "non", "Le chef a exigé 🙏 de l'argent.", "fini", "1"],
+        ["Bonjour", "2", "4", "je ne sais pas", "oui", "Awa", "non"]
+        + ["Le chef a exigé 🙏 de l'argent.", "fini", "1"],
         {"language": "fr", "category": "abuse_of_authority", "reporter_type": "named"}
-        | {"contact": False, "account": 6},
+        | {"contact": False, "account": 7, "affiliation": "unknown"},
         id="fr",
     ),
     pytest.param(
         EVERY_LANGUAGE_NUMBER,
-        ["مرحبا", "٤", "٢", "١", "نعم", "طلب مني مالا مقابل الطعام. He said so.", "تم", "١"],
+        ["مرحبا", "٤", "٢", "٢", "١", "نعم", "طلب مني مالا مقابل الطعام. He said so.", "تم", "١"],
         {"language": "ar", "category": "sexual_abuse", "reporter_type": "anonymous"}
-        | {"contact": True, "account": 5},
+        | {"contact": True, "account": 6, "affiliation": "WFP"},
         id="ar",
     ),
 ]
@@ -121,6 +123,7 @@ def test_a_conversation_becomes_a_sealed_routed_case(
     assert case.reporter_type == expected["reporter_type"]
     assert case.country == ("SO" if to == SO_NUMBER else "KE")
     assert case.consent_contact_me is expected["contact"]
+    assert case.affiliation == expected["affiliation"]  # the organisation question (SPEC 14)
     recipient = case.recipients[0].focal_point_id
     content = open_case(case, keyring.pairs[recipient])
     assert content["narrative"] == "\n".join(script[expected["account"] : -2])
@@ -144,7 +147,7 @@ def test_status_answers_with_the_case_status_and_latest_message(
     app: FastAPI, client: TestClient
 ) -> None:
     phone = Phone(client, to=SO_NUMBER)
-    for body in ["Salaan", "2", "1", "2", "Wuu i garaacay.", "DHAMMAAD"]:
+    for body in ["Salaan", "2", "2", "1", "2", "Wuu i garaacay.", "DHAMMAAD"]:
         phone.say(body)
     receipt = receipt_in(phone.say("1"))
     routed = t.SmsTexts("so").label(t.STATUS_LABELS["routed"])
@@ -196,7 +199,7 @@ def test_whatsapp_works_the_same_and_replies_keep_the_prefix(
     app: FastAPI, client: TestClient, keyring: Keyring
 ) -> None:
     phone = Phone(client, number="whatsapp:+254722000333", to=f"whatsapp:{KE_NUMBER}")
-    for body in ["Hi", "2", "1", "1", "1", "He forced me.", "DONE"]:
+    for body in ["Hi", "2", "1", "3", "1", "1", "He forced me.", "DONE"]:
         phone.say(body)
     receipt_in(phone.say("YES"))
     case = _only_case(app)
@@ -392,7 +395,7 @@ def test_too_many_reports_from_one_phone_keeps_the_report_for_later(client_with:
     client = client_with(report_limit="1/hour")
     phone = Phone(client, to=SO_NUMBER)
     for round_ in range(2):
-        for body in ["Salaan", "1", "1", "2", f"Dhacdo {round_}.", "DHAMMAAD"]:
+        for body in ["Salaan", "1", "2", "1", "2", f"Dhacdo {round_}.", "DHAMMAAD"]:
             phone.say(body)
         reply = phone.deliver("1", sid=(sid := new_sid()))
         answer = messages(reply)
@@ -408,7 +411,7 @@ def test_too_many_reports_from_one_phone_keeps_the_report_for_later(client_with:
 
 def test_control_characters_and_empty_bodies_still_give_valid_twiml(client: TestClient) -> None:
     phone = Phone(client, to=SO_NUMBER)
-    for body in ["Salaan", "1", "1", "2"]:
+    for body in ["Salaan", "1", "2", "1", "2"]:
         phone.say(body)
     assert phone.say("") == [_text("so", t.UNREADABLE)]  # a picture without text
     phone.say("Qoraal \x01 leh \x0b calaamado & <xml>")

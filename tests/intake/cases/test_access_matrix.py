@@ -17,6 +17,7 @@ PUBLIC = {
     ("POST", "/api/v1/reports"),
     ("POST", "/api/v1/reports/prepare"),
     ("POST", "/api/v1/followup"),
+    ("POST", "/api/v1/followup/messages"),
     ("POST", "/api/v1/auth/token"),
 }
 # (method, path) -> roles allowed (SPEC section 4, "who" column).

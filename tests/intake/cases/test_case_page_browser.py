@@ -552,3 +552,42 @@ def test_the_staff_pages_pass_axe(
     focal_point.wait_for_selector("#recording audio")
     found["case, opened"] = _axe(focal_point)
     assert {name: ids for name, ids in found.items() if ids} == {}
+
+
+REPORTER_REPLY = "Canary-REPORTER-31: he came back to the clinic; I am afraid."
+
+
+def test_the_case_page_shows_the_reporters_reply_opened_in_the_page(
+    server: ThreadedServer, context: BrowserContext, keyring: Keyring, tmp_path: Path
+) -> None:
+    case_ref, receipt = _file_report(server)
+    answer = httpx.post(
+        f"{server.url}/api/v1/followup/messages",
+        json={"receipt": receipt, "text": REPORTER_REPLY},
+        timeout=30,
+    )
+    assert answer.status_code == 201, answer.text
+    key_path = tmp_path / "ke-unicef.key"
+    write_private_key_file(key_path, keyring.pairs["ke-unicef"], PASSPHRASE, cost=TEST_COST)
+    sent: list[str] = []
+    errors: list[str] = []
+    page = context.new_page()
+    page.on("request", lambda r: sent.append(f"{r.url} {r.post_data or ''}"))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    _sign_in(page, server)
+    row = page.locator(f"li:has(a[href^='/inbox/cases/{case_ref}'])")
+    expect(row.locator("[data-new-reply]")).to_have_text("New reply from the reporter")
+    with page.expect_navigation():
+        page.click(f"a[href^='/inbox/cases/{case_ref}']")
+    mine = page.locator("[data-from=reporter]")
+    expect(mine.locator(".st-from")).to_have_text("From the reporter")
+    assert REPORTER_REPLY not in page.content()  # the server sent it sealed only
+    page.set_input_files("#f-keyfile", str(key_path))
+    page.fill("#f-passphrase", PASSPHRASE)
+    page.click("#open-form button[type=submit]")
+    expect(mine.locator("[data-message-text]")).to_have_text(REPORTER_REPLY)
+    page.goto(f"{server.url}/inbox")
+    expect(page.locator(f"li:has(a[href^='/inbox/cases/{case_ref}'])")).to_be_visible()
+    assert page.locator(f"li:has(a[href^='/inbox/cases/{case_ref}']) [data-new-reply]").count() == 0
+    assert all(REPORTER_REPLY not in line for line in sent)
+    assert errors == []

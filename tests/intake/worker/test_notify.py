@@ -90,6 +90,19 @@ def test_an_overdue_alert_reads_differently(
     assert "is not yet acknowledged" in mail.message.get_content()
 
 
+def test_a_reporter_reply_alert_says_only_that_a_message_came(
+    settings: Settings, smtp: SmtpReceiver, make_context: ContextFactory
+) -> None:
+    context = make_context(with_smtp(settings, smtp.port))
+    put(context, "notify", notify_payload("mailto:a@example.org", event="reporter_reply"))
+    Worker(context).run_once()
+    (mail,) = smtp.mails
+    assert mail.message["Subject"] == "[PSEA intake] Reply on case C-0123456789AB"
+    body = mail.message.get_content()
+    assert "The reporter of case C-0123456789AB sent a message." in body
+    assert "holds no case content" in body
+
+
 def test_smtp_login_is_used_when_configured(
     settings: Settings, make_context: ContextFactory
 ) -> None:
