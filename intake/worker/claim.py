@@ -129,9 +129,7 @@ def release(sessions: sessionmaker[Session], claimed: Claimed, *, now: datetime)
     return _settle(sessions, claimed, available_at=now, attempts=claimed.attempts - 1)
 
 
-def defer(
-    sessions: sessionmaker[Session], claimed: Claimed, *, code: str, until: datetime
-) -> bool:
+def defer(sessions: sessionmaker[Session], claimed: Claimed, *, code: str, until: datetime) -> bool:
     """Give back an entry this worker cannot send (no transport): no attempt is counted."""
     return _settle(
         sessions, claimed, available_at=until, attempts=claimed.attempts - 1, last_error=code

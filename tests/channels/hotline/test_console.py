@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from testkit.cases import case_by_ref, open_case
 from testkit.keys import Keyring
 
-from intake.i18n import SHIPPED, direction, translations_for
 from channels.hotline.console import CONSENT_QUESTIONS, KEEP_IT_SAFE
+from intake.i18n import SHIPPED, direction, translations_for
 from intake.models import Case
 
 from .conftest import PASSWORD

@@ -18,13 +18,12 @@ from testkit.cases import open_case
 from testkit.databases import SqliteTemplates
 from testkit.keys import Keyring
 
+from channels.hotline.console import CONSENT_QUESTIONS, KEEP_IT_SAFE
 from crypto.kdf import TEST_COST
 from intake.db import transaction
+from intake.i18n import translations_for
 from intake.models import Case
 from intake.staff.service import NewAccount, add_user
-
-from channels.hotline.console import CONSENT_QUESTIONS, KEEP_IT_SAFE
-from intake.i18n import translations_for
 
 from .conftest import PASSWORD
 
