@@ -126,9 +126,12 @@ def untranslated(catalog: Catalog, language: str) -> list[str]:
         for text in _strings(message.string):
             if not text.strip():
                 problems.append(f"empty: {originals[0]!r}")
-            elif text in originals and not _is_trivial(text):
-                if language not in SAME_AS_ENGLISH.get(text, frozenset()):
-                    problems.append(f"left in English: {originals[0]!r}")
+            elif (
+                text in originals
+                and not _is_trivial(text)
+                and language not in SAME_AS_ENGLISH.get(text, frozenset())
+            ):
+                problems.append(f"left in English: {originals[0]!r}")
     return problems
 
 
