@@ -27,10 +27,6 @@ from intake.worker.delivery import DeliveryError, http_failure, text_field
 
 SMTP_TIMEOUT_S = 30.0
 NO_MAIL_TRANSPORT = "no_mail_transport"
-NO_MAIL_WARNING = (
-    "no mail transport configured (INTAKE_SMTP_HOST, INTAKE_SMTP_FROM); "
-    "mailto: alerts wait in the outbox until it is"
-)
 WEBHOOK_TIMEOUT_S = 10.0
 _CASE_REF = re.compile(r"^C-[0-9A-Z]{12}$")
 _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")

@@ -29,7 +29,7 @@ from intake.worker.audit_head import enqueue_daily_head
 from intake.worker.claim import Claimed
 from intake.worker.delivery import DeliveryError, Handler, load_payload
 from intake.worker.housekeeping import purge_expired
-from intake.worker.notify import NO_MAIL_TRANSPORT, NO_MAIL_WARNING, MailTransport, NotifyHandler
+from intake.worker.notify import NO_MAIL_TRANSPORT, MailTransport, NotifyHandler
 from intake.worker.overdue import OVERDUE_BATCH, mark_overdue
 
 log = logging.getLogger("intake.worker")
@@ -225,7 +225,11 @@ class Worker:
         last = self._last_mail_warning
         if last is None or moment - last >= self._config.warn_every_s:
             self._last_mail_warning = moment
-            log.warning(NO_MAIL_WARNING, extra={"kind": claimed.kind, "outbox_id": claimed.id})
+            log.warning(
+                "no mail transport configured (INTAKE_SMTP_HOST, INTAKE_SMTP_FROM); "
+                "mailto: alerts wait in the outbox until it is",
+                extra={"kind": claimed.kind, "outbox_id": claimed.id},
+            )
 
     def _warn_waiting(self, report: PassReport) -> None:
         owned = [kind for channel in self._context.channels for kind in channel.outbox_kinds()]

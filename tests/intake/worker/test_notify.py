@@ -15,7 +15,7 @@ from testkit.receivers import CERT_FILE, HttpsReceiver, SmtpReceiver
 from intake.context import AppContext
 from intake.settings import Settings
 from intake.worker.delivery import DeliveryError
-from intake.worker.notify import NO_MAIL_WARNING, mail_recipients
+from intake.worker.notify import mail_recipients
 from intake.worker.run import Worker
 
 
@@ -31,6 +31,12 @@ def https(monkeypatch: pytest.MonkeyPatch) -> Iterator[HttpsReceiver]:
     monkeypatch.setenv("SSL_CERT_FILE", str(CERT_FILE))
     with HttpsReceiver() as receiver:
         yield receiver
+
+
+NO_MAIL_WARNING = (
+    "no mail transport configured (INTAKE_SMTP_HOST, INTAKE_SMTP_FROM); "
+    "mailto: alerts wait in the outbox until it is"
+)
 
 
 def with_smtp(settings: Settings, port: int, **changes: object) -> Settings:
