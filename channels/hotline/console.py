@@ -43,6 +43,27 @@ _NAIVE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$")
 _FIELD_ALIASES = {"call.duration_s": "call.duration_min"}
 FORM_ID = "form_id"
 _FORM_ID_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+SHOW_LANGUAGE = "show_language"
+CALLER_LANGUAGE = "caller_language"
+# Words the operator reads out: shown in the page's language and, beside them, in the
+# caller's (the call's language), each from that language's hotline catalog.
+CONSENT_QUESTIONS = (
+    ("contact_me", N_("May the people who handle your report contact you about it?")),
+    (
+        "share_with_investigators",
+        N_("May we share your report with the people who investigate it?"),
+    ),
+    (
+        "refer_to_services",
+        N_(
+            "Would you like help from support services, such as health care, counselling or safety?"
+        ),
+    ),
+)
+KEEP_IT_SAFE = N_(
+    "Keep this number safe and secret. With it, you can ask what happens with your report "
+    "and hear the answers. We cannot give you this number again."
+)
 PROBLEMS = {
     "expired": N_("The form expired. Check the answers and send it again."),
     "signed_out": N_("You are signed out. Sign in again in a new tab, then send this form again."),
@@ -58,6 +79,25 @@ def _redirect(path: str, language: str) -> RedirectResponse:
 
 
 # --- pages ---------------------------------------------------------------------------------
+
+
+def caller_words(language: str, caller_language: str | None) -> dict[str, Any]:
+    """What a template needs to show the words to say in the caller's language too.
+
+    `say` translates with the caller's catalogs; `caller_lang` is None when the
+    caller speaks the page's language (nothing to show twice) or sent no shipped code.
+    """
+    code = caller_language if caller_language in i18n.SHIPPED else None
+    shown = code if code is not None and code != language else None
+    say = i18n.translations_for(shown or language).gettext
+    return {
+        "say": say,
+        "caller_lang": shown,
+        "caller_dir": i18n.direction(shown or language),
+        "caller_code": code or language,
+        "consent_questions": CONSENT_QUESTIONS,
+        "keep_it_safe": KEEP_IT_SAFE,
+    }
 
 
 def _forbidden_page(request: Request, context: AppContext, language: str) -> HTMLResponse:
@@ -89,6 +129,7 @@ def _call_page(
         categories=CATEGORIES,
         agencies=active_agencies(context),
         signed_in=staff is not None,
+        **caller_words(language, values.get("language")),
     )
 
 
@@ -162,13 +203,16 @@ def _submit_call(
             return _already_saved(request, context, language)  # a double click, sent at once
         errors = _problem("unavailable", language)
         return _call_page(request, context, language, staff, form=form, errors=errors, status=503)
+    words = caller_words(language, submission.language)
     if digest is None:  # a form without its one-time id (not ours): nothing to mark shown
         groups = accepted.receipt.split(" ")
-        return render_page(request, context, "hotline/receipt.html", language, groups=groups)
+        return render_page(
+            request, context, "hotline/receipt.html", language, groups=groups, **words
+        )
     ticket = new_ticket(
         context, receipt=accepted.receipt, call=digest, operator=staff.username, now=utcnow()
     )
-    return render_page(request, context, "hotline/receipt.html", language, ticket=ticket)
+    return render_page(request, context, "hotline/receipt.html", language, ticket=ticket, **words)
 
 
 def _form_call_id(context: AppContext, form: Mapping[str, str]) -> bytes | None:
@@ -186,12 +230,13 @@ def _show_receipt(
     request: Request, context: AppContext, language: str, staff: Staff, form: Mapping[str, str]
 ) -> HTMLResponse:
     receipt = reveal_once(context, form.get(TICKET_FIELD, "")[:4096], operator=staff.username)
+    words = caller_words(language, form.get(CALLER_LANGUAGE))
     if receipt is None:
         return render_page(
-            request, context, "hotline/receipt.html", language, status=410, gone=True
+            request, context, "hotline/receipt.html", language, status=410, gone=True, **words
         )
     groups = receipt.split(" ")
-    return render_page(request, context, "hotline/receipt.html", language, groups=groups)
+    return render_page(request, context, "hotline/receipt.html", language, groups=groups, **words)
 
 
 # --- routes --------------------------------------------------------------------------------
@@ -236,8 +281,9 @@ def receipt_shown(request: Request, context: Context, form: FormFields) -> Respo
         return _forbidden_page(request, context, language)
     if not csrf_passed(request, context, form):  # the ticket is not used up: offer it again
         ticket = form.get(TICKET_FIELD, "")[:4096]
+        words = caller_words(language, form.get(CALLER_LANGUAGE))
         return render_page(
-            request, context, "hotline/receipt.html", language, status=400, ticket=ticket
+            request, context, "hotline/receipt.html", language, status=400, ticket=ticket, **words
         )
     return _show_receipt(request, context, language, staff, form)
 
@@ -258,4 +304,6 @@ def call_submit(request: Request, context: Context, form: FormFields) -> Respons
     if not csrf_ok:
         errors = _problem("expired", language)
         return _call_page(request, context, language, staff, form=form, errors=errors, status=400)
+    if SHOW_LANGUAGE in form:  # the caller's language changed: same form, words in it
+        return _call_page(request, context, language, staff, form=form)
     return _submit_call(request, context, language, staff, form)

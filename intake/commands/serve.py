@@ -22,11 +22,16 @@ from intake.models import RoutingTableVersion
 from intake.routing_tables.demo import demo_keys_dir, ensure_demo_table
 from intake.routing_tables.store import store_table
 from intake.settings import Settings
+from intake.worker.notify import MailTransport
 from routing.table import TableInvalid
 
 log = logging.getLogger("intake.serve")
 DEMO_LOADER = "intake serve (demo)"
 FILE_LOADER = "intake serve"
+MAIL_WAITS = (
+    "alerts: no mail transport is configured (INTAKE_SMTP_HOST, INTAKE_SMTP_FROM), so alerts "
+    "to mailto: addresses will wait in the outbox; `intake worker` sends them once it is set"
+)
 INSECURE_KDF_WARNING = (
     "WARNING: INTAKE_INSECURE_TEST_KDF is set: receipts are weak (minimum Argon2id cost, "
     "easy to guess); for tests only, never for real reports"
@@ -60,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     apply_migrations(settings.resolved_database_url)
     announce(load_routing_at_start(settings, routing_text), settings)
+    if MailTransport.from_settings(settings) is None:
+        err(MAIL_WAITS)
     if settings.insecure_test_kdf:
         err(INSECURE_KDF_WARNING)
     uvicorn.run(

@@ -129,6 +129,24 @@ def release(sessions: sessionmaker[Session], claimed: Claimed, *, now: datetime)
     return _settle(sessions, claimed, available_at=now, attempts=claimed.attempts - 1)
 
 
+def defer(sessions: sessionmaker[Session], claimed: Claimed, *, code: str, until: datetime) -> bool:
+    """Give back an entry this worker cannot send (no transport): no attempt is counted."""
+    return _settle(
+        sessions, claimed, available_at=until, attempts=claimed.attempts - 1, last_error=code
+    )
+
+
+def wake(sessions: sessionmaker[Session], *, code: str, now: datetime) -> int:
+    """Make entries deferred for `code` due now (their transport is configured at last)."""
+    with transaction(sessions) as session:
+        result = session.execute(
+            update(OutboxEntry)
+            .where(_pending(), OutboxEntry.last_error == code, OutboxEntry.available_at > now)
+            .values(available_at=now)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
 def waiting(session: Session, *, kinds: Collection[str], now: datetime) -> int:
     """How many due entries of `kinds` wait (e.g. for Twilio credentials)."""
     if not kinds:

@@ -18,14 +18,22 @@ _RETRYABLE_4XX = frozenset({401, 403, 408, 425, 429})
 
 
 class DeliveryError(Exception):
-    """A failed delivery; `permanent` ones are not retried."""
+    """A failed delivery; `permanent` ones are not retried.
 
-    def __init__(self, code: str, *, permanent: bool = False) -> None:
+    `waits` marks a delivery this worker cannot even try (its transport is not
+    configured): the entry stays pending, no attempt is counted, and it is
+    tried again once a worker with that transport runs.
+    """
+
+    def __init__(self, code: str, *, permanent: bool = False, waits: bool = False) -> None:
         if not _CODE.match(code):
             raise ValueError("delivery error codes are short snake_case words")
+        if permanent and waits:
+            raise ValueError("a delivery that waits is not permanent")
         super().__init__(code)
         self.code = code
         self.permanent = permanent
+        self.waits = waits
 
 
 def http_failure(prefix: str, status: int) -> DeliveryError:

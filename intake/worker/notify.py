@@ -26,6 +26,7 @@ from intake.settings import Settings
 from intake.worker.delivery import DeliveryError, http_failure, text_field
 
 SMTP_TIMEOUT_S = 30.0
+NO_MAIL_TRANSPORT = "no_mail_transport"
 WEBHOOK_TIMEOUT_S = 10.0
 _CASE_REF = re.compile(r"^C-[0-9A-Z]{12}$")
 _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -177,13 +178,18 @@ class NotifyHandler:
         self._mail = mail
         self._base_url = base_url
 
+    @property
+    def can_mail(self) -> bool:
+        return self._mail is not None
+
     def __call__(self, payload: Mapping[str, Any]) -> None:
         address = text_field(payload, "address")
         notice = notice_from(payload)
         if address.startswith("mailto:"):
             recipients = mail_recipients(address)
             if self._mail is None:
-                raise DeliveryError("no_mail_transport", permanent=True)
+                # Never dropped: the alert waits until mail is configured (SPEC 17).
+                raise DeliveryError(NO_MAIL_TRANSPORT, waits=True)
             send_mail(self._mail, recipients, notice, base_url=self._base_url)
         elif address.startswith("https://"):
             post_json(address, notice.as_json(self._base_url))

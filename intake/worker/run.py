@@ -2,7 +2,10 @@
 
 Handlers are plain callables per kind. A kind whose transport is not
 configured (Twilio without credentials) is not claimed at all: its entries
-stay pending, untouched, until a worker that can send them runs.
+stay pending, untouched, until a worker that can send them runs. An alert to
+a `mailto:` address while mail is not configured is deferred the same way
+(no attempt counted, never dropped), and a worker that has mail wakes such
+alerts on its first pass.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from intake.worker.audit_head import enqueue_daily_head
 from intake.worker.claim import Claimed
 from intake.worker.delivery import DeliveryError, Handler, load_payload
 from intake.worker.housekeeping import purge_expired
-from intake.worker.notify import MailTransport, NotifyHandler
+from intake.worker.notify import NO_MAIL_TRANSPORT, MailTransport, NotifyHandler
 from intake.worker.overdue import OVERDUE_BATCH, mark_overdue
 
 log = logging.getLogger("intake.worker")
@@ -41,6 +44,8 @@ class WorkerConfig:
     # A send never starts with less of its lease left than this (longest timeout + margin).
     send_budget: timedelta = timedelta(seconds=45)
     warn_every_s: float = 600.0
+    # How long an entry whose transport is missing waits before it is looked at again.
+    transport_wait: timedelta = timedelta(minutes=5)
 
 
 @dataclass
@@ -81,6 +86,9 @@ class Worker:
         self._clock = clock
         self._handlers = handlers if handlers is not None else build_handlers(context)
         self._last_warning: float | None = None
+        self._last_mail_warning: float | None = None
+        notify = self._handlers.get(NOTIFY)
+        self._wake_mail = isinstance(notify, NotifyHandler) and notify.can_mail
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -88,6 +96,11 @@ class Worker:
 
     def run_once(self, stop: threading.Event | None = None) -> PassReport:
         report = PassReport()
+        if self._wake_mail:  # once: alerts that waited for mail are due now
+            self._wake_mail = False
+            woken = claim.wake(self._context.sessions, code=NO_MAIL_TRANSPORT, now=self._clock())
+            if woken:
+                log.info("alerts that waited for mail are due", extra={"count": woken})
         self._housekeeping(report)
         self._drain(report, stop)
         self._warn_waiting(report)
@@ -168,6 +181,9 @@ class Worker:
         try:
             self._handlers[claimed.kind](load_payload(claimed.payload))
         except DeliveryError as exc:
+            if exc.waits:  # pushed past this pass, so draining on cannot spin on it
+                self._defer(claimed, exc, report)
+                return True
             self._record_failure(claimed, exc, report, fields)
             return True
         except Exception:
@@ -191,14 +207,7 @@ class Worker:
         if error.permanent or claimed.attempts >= self._config.max_attempts:
             done = claim.mark_failed(sessions, claimed, code=error.code, now=now)
             report.failed += done
-            if error.code == "no_mail_transport":
-                log.warning(
-                    "no mail transport configured (INTAKE_SMTP_HOST, INTAKE_SMTP_FROM); "
-                    "alert dropped",
-                    extra=extra,
-                )
-            else:
-                log.warning("delivery failed for good", extra=extra)
+            log.warning("delivery failed for good", extra=extra)
             return
         done = claim.mark_retry(
             sessions, claimed, code=error.code, now=now, max_attempts=self._config.max_attempts
@@ -206,21 +215,38 @@ class Worker:
         report.retried += done
         log.info("delivery failed; will retry", extra=extra)
 
+    def _defer(self, claimed: Claimed, error: DeliveryError, report: PassReport) -> None:
+        """Keep the entry pending for a transport this worker lacks; warn now and then."""
+        now = self._clock()
+        until = now + self._config.transport_wait
+        if claim.defer(self._context.sessions, claimed, code=error.code, until=until):
+            report.waiting += 1
+        moment = time.monotonic()
+        last = self._last_mail_warning
+        if last is None or moment - last >= self._config.warn_every_s:
+            self._last_mail_warning = moment
+            log.warning(
+                "no mail transport configured (INTAKE_SMTP_HOST, INTAKE_SMTP_FROM); "
+                "mailto: alerts wait in the outbox until it is",
+                extra={"kind": claimed.kind, "outbox_id": claimed.id},
+            )
+
     def _warn_waiting(self, report: PassReport) -> None:
         owned = [kind for channel in self._context.channels for kind in channel.outbox_kinds()]
         idle = [kind for kind in owned if kind not in self._handlers]
         if not idle:
             return
         with self._context.sessions() as session:
-            report.waiting = claim.waiting(session, kinds=idle, now=self._clock())
+            idle_count = claim.waiting(session, kinds=idle, now=self._clock())
+        report.waiting += idle_count
         now = time.monotonic()
         recently = self._last_warning is not None and now - self._last_warning < (
             self._config.warn_every_s
         )
-        if report.waiting and not recently:
+        if idle_count and not recently:
             self._last_warning = now
             log.warning(
                 "outbox entries wait for a transport that is not configured "
                 "(for SMS: INTAKE_TWILIO_ACCOUNT_SID and INTAKE_TWILIO_AUTH_TOKEN)",
-                extra={"count": report.waiting},
+                extra={"count": idle_count},
             )

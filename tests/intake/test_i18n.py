@@ -106,6 +106,76 @@ def test_each_translation_says_a_native_review_is_owed(domain: str, language: st
     assert "native" in catalog.header_comment.lower()
 
 
+# A translation may equal its English text only where that is the right word in that
+# language: a shared code, or a word spelt the same (Spanish "No", French "Discrimination").
+SAME_AS_ENGLISH: dict[str, frozenset[str]] = {
+    "SMS": frozenset({"fr", "es", "pt", "sw", "so", "ha", "uk", "my"}),
+    "No": frozenset({"es"}),
+    "NO": frozenset({"es"}),
+    "Discrimination": frozenset({"fr"}),
+    "Total": frozenset({"fr", "es", "pt"}),
+    "Pages": frozenset({"fr"}),
+    "six": frozenset({"fr"}),
+    "zero": frozenset({"pt"}),
+}
+_NOT_WORDS = re.compile(r"%\(\w+\)[sdifr]|\{\w*\}|<[^>]*>|[^\w]|[\d_]")
+
+
+def _is_trivial(text: str) -> bool:
+    """Placeholders, markup, digits and punctuation only, or a single letter: nothing to say."""
+    return len(_NOT_WORDS.sub("", text)) < 2
+
+
+def untranslated(catalog: Catalog, language: str) -> list[str]:
+    """Messages whose translation is empty, blank or the English text itself."""
+    problems: list[str] = []
+    for message in _entries(catalog):
+        originals = _strings(message.id)
+        for text in _strings(message.string):
+            if not text.strip():
+                problems.append(f"empty: {originals[0]!r}")
+            elif (
+                text in originals
+                and not _is_trivial(text)
+                and language not in SAME_AS_ENGLISH.get(text, frozenset())
+            ):
+                problems.append(f"left in English: {originals[0]!r}")
+    return problems
+
+
+@pytest.mark.parametrize("language", [code for code in i18n.SHIPPED if code != "en"])
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_no_message_is_empty_or_left_in_english(domain: str, language: str) -> None:
+    catalog = _read(LOCALES / language / "LC_MESSAGES" / f"{domain}.po", language)
+    assert len(_entries(catalog)) > 0
+    assert untranslated(catalog, language) == []
+
+
+def test_the_untranslated_check_catches_what_it_must() -> None:
+    catalog = Catalog(locale="fr")
+    catalog.add("Send the report", "Send the report")
+    catalog.add("Next call", "")
+    catalog.add("Kind of problem", "   ")
+    catalog.add("%(count)s", "%(count)s")  # placeholders only: nothing to translate
+    catalog.add("Discrimination", "Discrimination")  # the French word
+    catalog.add("No", "No")  # not the French word
+    catalog.add(("one case", "%(num)s cases"), ("une affaire", "%(num)s cases"))
+    assert untranslated(catalog, "fr") == [
+        "left in English: 'Send the report'",
+        "empty: 'Next call'",
+        "empty: 'Kind of problem'",
+        "left in English: 'No'",
+        "left in English: 'one case'",
+    ]
+    assert untranslated(catalog, "es") == [
+        "left in English: 'Send the report'",
+        "empty: 'Next call'",
+        "empty: 'Kind of problem'",
+        "left in English: 'Discrimination'",
+        "left in English: 'one case'",
+    ]
+
+
 @pytest.mark.parametrize("language", i18n.SHIPPED)
 @pytest.mark.parametrize("domain", DOMAINS)
 def test_placeholders_match(domain: str, language: str) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from testkit.cases import case_by_ref, open_case
 from testkit.keys import Keyring
 
+from channels.hotline.console import CONSENT_QUESTIONS, KEEP_IT_SAFE
 from intake.i18n import SHIPPED, direction, translations_for
 from intake.models import Case
 
@@ -273,6 +274,9 @@ def _show_receipt(
     operator: TestClient, saved: httpx.Response, *, lang: str = "en"
 ) -> httpx.Response:
     form = {"csrf_token": _csrf(saved), "ticket": _ticket(saved)}
+    caller = re.search(r'name="caller_language" value="([a-z]+)"', saved.text)
+    if caller is not None:
+        form["caller_language"] = caller.group(1)
     return operator.post(f"/hotline/receipt?lang={lang}", data=form)
 
 
@@ -309,3 +313,67 @@ def test_a_forged_or_foreign_ticket_shows_nothing(
     forged = {"csrf_token": _csrf(saved), "ticket": _ticket(saved)[:-4] + "AAAA"}
     assert operator.post("/hotline/receipt", data=forged).status_code == 410
     assert _show_receipt(operator, saved).status_code == 200  # the real ticket still works once
+
+
+def _caller_blocks(page: httpx.Response) -> list[tuple[str, str, str]]:
+    """(lang, dir, words) of each block in the caller's language."""
+    found = re.findall(
+        r'class="[^"]*hl-caller[^"]*" lang="([a-z]+)" dir="(ltr|rtl)"><q>([^<]*)</q>', page.text
+    )
+    return [(lang, way, html.unescape(words)) for lang, way, words in found]
+
+
+@pytest.mark.parametrize("caller", ["sw", "ar", "ps", "my"])
+def test_changing_the_callers_language_shows_the_questions_in_it_without_javascript(
+    app: FastAPI, operator: TestClient, caller: str
+) -> None:
+    page = operator.get("/hotline?lang=en")
+    assert _caller_blocks(page) == []  # the caller is taken to speak the operator's language
+    form = {**_call_form(language=caller), "csrf_token": _csrf(page), "form_id": _form_id(page)}
+    shown = operator.post("/hotline?lang=en", data={**form, "show_language": "1"})
+    assert shown.status_code == 200, shown.text
+    said = translations_for(caller).gettext
+    expected = [
+        (caller, direction(caller), said(question)) for _code, question in CONSENT_QUESTIONS
+    ]
+    assert _caller_blocks(shown) == expected
+    assert all(
+        words != question
+        for (_l, _d, words), (_c, question) in zip(expected, CONSENT_QUESTIONS, strict=True)
+    )
+    for _code, question in CONSENT_QUESTIONS:  # the operator's own words stay
+        assert f"<q>{html.escape(question, quote=False)}</q>" in shown.text
+    assert html.escape(NARRATIVE, quote=False) in shown.text  # what was typed is kept
+    assert f'<option value="{caller}" lang="{caller}" selected>' in shown.text
+    assert _form_id(shown) == form["form_id"]
+    assert _cases(app) == 0  # showing the words saves nothing
+
+    saved = operator.post("/hotline?lang=en", data=form)
+    assert saved.status_code == 200
+    assert f'name="caller_language" value="{caller}"' in saved.text
+    receipt = _show_receipt(operator, saved)
+    assert receipt.status_code == 200
+    assert _caller_blocks(receipt) == [(caller, direction(caller), said(KEEP_IT_SAFE))]
+    assert html.escape(KEEP_IT_SAFE, quote=False) in receipt.text
+
+
+def test_a_caller_who_speaks_the_operators_language_sees_the_words_once(
+    operator: TestClient,
+) -> None:
+    page = operator.get("/hotline?lang=fr")
+    form = {**_call_form(language="fr"), "csrf_token": _csrf(page), "form_id": _form_id(page)}
+    shown = operator.post("/hotline?lang=fr", data={**form, "show_language": "1"})
+    assert _caller_blocks(shown) == []
+    french = translations_for("fr").gettext(CONSENT_QUESTIONS[0][1])
+    assert shown.text.count(html.escape(french, quote=False)) == 1
+
+
+def test_an_unknown_caller_language_on_the_receipt_form_falls_back_quietly(
+    operator: TestClient,
+) -> None:
+    saved = _save_call(operator)
+    form = {"csrf_token": _csrf(saved), "ticket": _ticket(saved), "caller_language": "xx"}
+    receipt = operator.post("/hotline/receipt?lang=en", data=form)
+    assert receipt.status_code == 200
+    assert _caller_blocks(receipt) == []
+    assert len(re.findall(r"<li>(\d{4})</li>", receipt.text)) == 4

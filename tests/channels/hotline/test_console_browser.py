@@ -18,9 +18,11 @@ from testkit.cases import open_case
 from testkit.databases import SqliteTemplates
 from testkit.keys import Keyring
 
+from channels.hotline.console import CONSENT_QUESTIONS, KEEP_IT_SAFE
 from crypto.kdf import TEST_COST
 from intake import i18n
 from intake.db import transaction
+from intake.i18n import translations_for
 from intake.models import Case
 from intake.staff.service import NewAccount, add_user
 
@@ -31,6 +33,7 @@ pytestmark = pytest.mark.browser
 # Tab from the first field: one stop per radio group, in the order of a call.
 TAB_ORDER = [
     "language",
+    "show_language",
     "reporter_type",
     "consent.contact_me",
     "consent.share_with_investigators",
@@ -105,7 +108,7 @@ def test_a_call_by_keyboard_from_sign_in_to_the_next_call(
     page.locator("#f-narrative").fill("Waxaa la iga codsaday galmo si aan cunto u helo.")
     page.locator("#f-call-duration_min").fill("4")
     with page.expect_navigation():
-        page.locator("#call button[type=submit]").click()
+        page.locator("#call button[type=submit]:not([name])").click()
     assert page.locator(".hl-receipt").count() == 0  # shown only on request
     assert _focused(page) == "Show the receipt to read it aloud"
     with page.expect_navigation():
@@ -156,10 +159,40 @@ def test_the_console_pages_pass_axe(
     page.locator("#f-category").select_option("other")
     page.locator("#f-narrative").fill("x")
     with page.expect_navigation():
-        page.locator("#call button[type=submit]").click()
+        page.locator("#call button[type=submit]:not([name])").click()
     found["saved"] = _axe_violations(page)  # the saved page, before the receipt
     with page.expect_navigation():
         page.locator("main form button[type=submit]").last.click()
     assert page.locator(".hl-receipt").count() == 1
     found["receipt"] = _axe_violations(page)
     assert {name: ids for name, ids in found.items() if ids} == {}
+
+
+def test_choosing_the_callers_language_shows_the_words_to_say_in_it(
+    page: Page, server: ThreadedServer
+) -> None:
+    _sign_in(page, server, "en")
+    assert page.locator(".hl-caller").count() == 0
+    page.locator("#f-narrative").fill("Kept across the round trip.")
+    page.locator("#f-language").select_option("ar")
+    with page.expect_navigation():
+        page.locator("button[name=show_language]").click()
+    said = translations_for("ar").gettext
+    blocks = page.locator("label .hl-caller")
+    assert blocks.all_inner_texts() == [said(question) for _code, question in CONSENT_QUESTIONS]
+    assert all(said(question) != question for _code, question in CONSENT_QUESTIONS)
+    first = blocks.first
+    assert first.get_attribute("lang") == "ar"
+    assert first.evaluate("element => getComputedStyle(element).direction") == "rtl"
+    assert page.locator("html").get_attribute("dir") == "ltr"  # the operator's page stays
+    assert page.locator("#f-narrative").input_value() == "Kept across the round trip."
+    assert page.locator("#f-language").input_value() == "ar"
+    page.locator("input[name=reporter_type][value=anonymous]").check()
+    page.locator("#f-category").select_option("other")
+    with page.expect_navigation():
+        page.locator("#call button[type=submit]:not([name])").click()
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").last.click()
+    say = page.locator("p.hl-caller")
+    assert say.inner_text() == said(KEEP_IT_SAFE)
+    assert say.evaluate("element => getComputedStyle(element).direction") == "rtl"

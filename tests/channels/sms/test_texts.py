@@ -249,3 +249,28 @@ def test_the_organisation_menu_lists_the_agencies_then_do_not_know(language: str
     crowded = organisation_menu(texts, Line("KE", (language,), MANY)).render()
     assert segment_count(crowded) <= 3
     assert crowded.endswith(texts.label(t.ORGANISATION_UNKNOWN))
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+def test_every_sms_catalog_text_alone_fits_three_segments(language: str) -> None:
+    """A catch-all under the reply test above: no text of the catalog, with its
+    placeholders at their longest (keywords as this language says them), is over
+    three segments on its own, whether or not a reply above uses it yet."""
+    texts = t.SmsTexts(language)
+    with (LOCALES / language / "LC_MESSAGES" / "sms.po").open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    longest = {**LONGEST, "category": "x" * 60, "reporter": "x" * 60, "state": "x" * 60}
+    over = {}
+    checked = 0
+    for message in catalog:
+        if not message.id or isinstance(message.id, tuple):
+            continue
+        if message.context == t.TEXT:
+            filled = texts.text(str(message.id), **longest)
+        else:
+            filled = str(message.string)
+        checked += 1
+        if segment_count(filled) > 3:
+            over[str(message.id)[:50]] = segment_count(filled)
+    assert checked > 40
+    assert over == {}

@@ -46,9 +46,13 @@ def test_writes_csv_and_xlsx_by_the_extension(
     ]
     book = tmp_path / "aggregate.xlsx"
     assert main(["export", "aggregate", "--out", str(book), "--country", "SO"]) == 0
-    sheet = openpyxl.load_workbook(book, read_only=True).active
-    assert sheet is not None
-    values = list(sheet.iter_rows(values_only=True))
+    workbook = openpyxl.load_workbook(book, read_only=True)
+    try:
+        sheet = workbook.active
+        assert sheet is not None
+        values = list(sheet.iter_rows(values_only=True))
+    finally:
+        workbook.close()  # read-only workbooks keep the file open until closed
     assert values[1] == (2026, "SO", "UNICEF", "sexual_abuse", False, "routed", None, "<5")
     assert len(values) == 2
     empty = tmp_path / "2025.csv"

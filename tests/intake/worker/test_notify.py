@@ -33,6 +33,12 @@ def https(monkeypatch: pytest.MonkeyPatch) -> Iterator[HttpsReceiver]:
         yield receiver
 
 
+NO_MAIL_WARNING = (
+    "no mail transport configured (INTAKE_SMTP_HOST, INTAKE_SMTP_FROM); "
+    "mailto: alerts wait in the outbox until it is"
+)
+
+
 def with_smtp(settings: Settings, port: int, **changes: object) -> Settings:
     return settings.model_copy(
         update={
@@ -163,7 +169,7 @@ def test_starttls_is_required_by_default(
     assert smtp.mails == []
 
 
-def test_without_a_mail_transport_the_alert_fails_once_with_a_warning(
+def test_without_a_mail_transport_the_alert_waits_with_a_warning(
     context: AppContext, caplog: pytest.LogCaptureFixture
 ) -> None:
     clock = Clock()
@@ -171,15 +177,55 @@ def test_without_a_mail_transport_the_alert_fails_once_with_a_warning(
         context, "notify", notify_payload("mailto:a@example.org"), available_at=clock.now
     )
     worker = Worker(context, clock=clock)
-    assert worker.run_once().failed == 1
+    report = worker.run_once()
+    assert (report.sent, report.failed, report.retried, report.waiting) == (0, 0, 0, 1)
     row = entry(context, entry_id)
-    assert (row.last_error, row.attempts, row.failed_at) == ("no_mail_transport", 1, clock.now)
+    assert (row.last_error, row.attempts, row.failed_at, row.sent_at) == (
+        "no_mail_transport",
+        0,
+        None,
+        None,
+    )
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert warnings == [
-        "no mail transport configured (INTAKE_SMTP_HOST, INTAKE_SMTP_FROM); alert dropped"
-    ]
-    clock.advance(timedelta(hours=2))
-    assert worker.run_once().failed == 0  # no retry storm
+    assert warnings == [NO_MAIL_WARNING]
+    for _ in range(3):  # hours later, still waiting: never dropped, no attempt counted
+        clock.advance(timedelta(hours=2))
+        assert worker.run_once().failed == 0
+    row = entry(context, entry_id)
+    assert (row.attempts, row.failed_at, row.sent_at) == (0, None, None)
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        NO_MAIL_WARNING
+    ]  # once per warn_every_s, not once a pass
+
+
+def test_an_alert_that_waited_is_sent_once_mail_is_configured(
+    settings: Settings, smtp: SmtpReceiver, make_context: ContextFactory
+) -> None:
+    clock = Clock()
+    without = make_context(settings)
+    entry_id = put(
+        without, "notify", notify_payload("mailto:a@example.org"), available_at=clock.now
+    )
+    assert Worker(without, clock=clock).run_once().waiting == 1
+    # The worker restarted with mail set: the alert goes at once, not after the wait.
+    with_mail = make_context(with_smtp(settings, smtp.port))
+    assert Worker(with_mail, clock=clock).run_once().sent == 1
+    assert len(smtp.mails) == 1
+    row = entry(with_mail, entry_id)
+    assert (row.attempts, row.last_error, row.failed_at) == (1, None, None)
+    assert row.sent_at is not None
+
+
+def test_waiting_mail_alerts_do_not_hold_up_other_alerts(
+    context: AppContext, https: HttpsReceiver
+) -> None:
+    clock = Clock()
+    for _ in range(25):  # more than a batch
+        put(context, "notify", notify_payload("mailto:a@example.org"), available_at=clock.now)
+    later = put(context, "notify", notify_payload(https.url("/a")), available_at=clock.now)
+    report = Worker(context, clock=clock).run_once()
+    assert (report.waiting, report.sent) == (25, 1)
+    assert entry(context, later).sent_at is not None
 
 
 def test_an_https_alert_posts_content_free_json(context: AppContext, https: HttpsReceiver) -> None:
