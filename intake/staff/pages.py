@@ -116,7 +116,7 @@ def logout(request: Request, context: Context, form: FormFields) -> Response:
 
 @router.get("/staff", response_class=HTMLResponse)
 def home(request: Request, context: Context, staff: StaffPage) -> Response:
-    """Where coordinators and admins land until the dashboard is installed."""
+    """A signed-in account's links to its own pages (each role also lands on one at sign-in)."""
     language = display_language(request, context)
     return render_page(request, context, "staff/home.html", language, staff=staff)
 

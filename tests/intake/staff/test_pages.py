@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -47,6 +48,27 @@ def test_each_role_lands_on_its_page(
     again = client.get("/staff/login", follow_redirects=False)
     assert again.status_code == 303  # already signed in
     assert again.headers["location"] == f"{landing}?lang=en"
+
+
+@pytest.mark.parametrize(
+    ("role", "links"),
+    [
+        ("focal_point", ["/inbox?lang=fr", "/staff/keys?lang=fr"]),
+        ("coordinator", ["/dashboard?lang=fr"]),
+        ("admin", ["/dashboard?lang=fr"]),
+        ("operator", ["/hotline?lang=fr"]),
+    ],
+)
+def test_the_staff_home_links_each_role_to_its_own_pages(
+    client: TestClient, make_account: MakeAccount, password: str, role: str, links: list[str]
+) -> None:
+    make_account("amina", role=role)
+    page_sign_in(client, "amina", password)
+    page = client.get("/staff?lang=fr")
+    assert page.status_code == 200
+    listed = page.text.split('<ul class="st-home">')[1].split("</ul>")[0]
+    assert re.findall(r'href="([^"]+)"', listed) == links
+    assert "not installed" not in page.text
 
 
 def test_the_session_cookie_is_host_only_secure_strict_and_stored_as_a_hash(
