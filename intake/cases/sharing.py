@@ -30,7 +30,7 @@ from intake.cases.service import find_visible
 from intake.context import AppContext
 from intake.errors import Conflict, InvalidInput
 from intake.models import Case, CaseRecipient
-from intake.outbox.notifications import enqueue_alerts
+from intake.outbox.notifications import alert_focal_point
 from intake.staff.deps import CaseAccess
 from routing.table import RoutingTable
 
@@ -130,12 +130,4 @@ def _hand_over(session: Session, case: Case, access: CaseAccess, *, to: str) -> 
 
 def _notify(session: Session, table: RoutingTable, case: Case, focal_point_id: str) -> None:
     """The same content-free alert a newly routed case sends (outbox kind `notify`)."""
-    focal_point = table.focal_point(focal_point_id)
-    enqueue_alerts(
-        session,
-        case_ref=case.case_ref,
-        focal_point=focal_point_id,
-        addresses=focal_point.notify if focal_point else (),
-        event="new_case",
-        due_at=case.due_at,
-    )
+    alert_focal_point(session, table, case, focal_point_id, "new_case")

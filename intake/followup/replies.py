@@ -36,7 +36,7 @@ from intake.followup.service import (
     reserve_attempt,
 )
 from intake.models import Case, CaseMessage, utcnow
-from intake.outbox.notifications import enqueue_alerts
+from intake.outbox.notifications import alert_focal_point
 from intake.reports.receipts import derive_for
 from intake.reports.schemas import REPLY_MAX
 
@@ -168,14 +168,5 @@ def _notify(session: Session, context: AppContext, case: Case) -> None:
     """The content-free `reporter_reply` alert to each active recipient's addresses."""
     table = context.routing.active(session).table
     for recipient in case.recipients:
-        if not recipient.active:
-            continue
-        focal_point = table.focal_point(recipient.focal_point_id)
-        enqueue_alerts(
-            session,
-            case_ref=case.case_ref,
-            focal_point=recipient.focal_point_id,
-            addresses=focal_point.notify if focal_point else (),
-            event="reporter_reply",
-            due_at=case.due_at,
-        )
+        if recipient.active:
+            alert_focal_point(session, table, case, recipient.focal_point_id, "reporter_reply")

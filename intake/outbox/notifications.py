@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy.orm import Session
 
 from intake.outbox.enqueue import enqueue
 from intake.outbox.kinds import NOTIFY
+
+if TYPE_CHECKING:
+    from intake.models import Case
+    from routing.table import RoutingTable
 
 NotifyEvent = Literal["new_case", "overdue", "reporter_reply"]
 
@@ -45,3 +49,18 @@ def enqueue_alerts(
         )
         queued += 1
     return queued
+
+
+def alert_focal_point(
+    session: Session, table: RoutingTable, case: Case, focal_point_id: str, event: NotifyEvent
+) -> int:
+    """The alert to every `notify` address the routing table gives this focal point."""
+    focal_point = table.focal_point(focal_point_id)
+    return enqueue_alerts(
+        session,
+        case_ref=case.case_ref,
+        focal_point=focal_point_id,
+        addresses=focal_point.notify if focal_point else (),
+        event=event,
+        due_at=case.due_at,
+    )

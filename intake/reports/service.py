@@ -32,7 +32,7 @@ from intake.audit import trail as audit
 from intake.context import AppContext
 from intake.errors import ServiceUnavailable, TooManyRequests
 from intake.models import Case, CaseEvent, CaseRecipient, utcnow
-from intake.outbox.notifications import enqueue_alerts
+from intake.outbox.notifications import alert_focal_point
 from intake.reports import prepared as prepared_tokens
 from intake.reports.receipts import fresh_receipt
 from intake.reports.schemas import ClearFieldsIn, ReportIn
@@ -280,12 +280,4 @@ def _new_case(
 def _notify_recipients(session: Session, table: RoutingTable, case: Case) -> None:
     """Content-free alerts to each recipient's `notify` addresses, via the outbox."""
     for recipient in case.recipients:
-        focal_point = table.focal_point(recipient.focal_point_id)
-        enqueue_alerts(
-            session,
-            case_ref=case.case_ref,
-            focal_point=recipient.focal_point_id,
-            addresses=focal_point.notify if focal_point else (),
-            event="new_case",
-            due_at=case.due_at,
-        )
+        alert_focal_point(session, table, case, recipient.focal_point_id, "new_case")
