@@ -23,7 +23,16 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import Field, ValidationError
 
 from channels.base import ChannelAdapter
-from channels.web_receipt import COOKIE, RECEIPT_PATH, carry, forget, seal_receipt, take
+from channels.web_receipt import (
+    COOKIE,
+    RECEIPT_PATH,
+    REPLY_PURPOSE,
+    REPLY_SENT_PATH,
+    carry,
+    forget,
+    seal_receipt,
+    take,
+)
 from crypto.receipt import normalize_receipt
 from crypto.secretbox import DraftError, open_draft, seal_draft
 from intake import i18n
@@ -306,7 +315,7 @@ def followup_form(request: Request, context: Context) -> HTMLResponse:
 
 
 @router.post("/followup", response_class=HTMLResponse)
-def followup_submit(request: Request, context: Context, form: FormFields) -> HTMLResponse:
+def followup_submit(request: Request, context: Context, form: FormFields) -> Response:
     language = display_language(request, context, form.get("language"))
     typed = form.get("receipt", "")
     if not csrf_passed(request, context, form):
@@ -335,8 +344,8 @@ def followup_submit(request: Request, context: Context, form: FormFields) -> HTM
 
 def _followup_reply(
     request: Request, context: AppContext, language: str, form: Mapping[str, str]
-) -> HTMLResponse:
-    """The reply form under the messages: seal and store the text, then show it there."""
+) -> Response:
+    """The reply form under the messages: seal and store the text, then 303 to them."""
     translations = i18n.translations_for(language)
     receipt = _receipt_of_token(context, form.get(REPLY_FIELD, ""))
     if receipt is None:
@@ -344,14 +353,14 @@ def _followup_reply(
         return _followup_page(request, context, language, errors=errors, status=400)
     text = form.get("text", "")
     source = client_source(request, context)
-    status, headers, errors, replied = 200, None, list[FieldError](), True
+    status, headers, errors = 422, None, list[FieldError]()
     try:
         reply(context, receipt_text=receipt, text=text, source=source)
     except InvalidInput as error:
         code = str((error.errors or [{}])[0].get("type", "reply_invalid"))
-        status, errors, replied = 422, [("text", message_for(code, translations))], False
+        errors = [("text", message_for(code, translations))]
     except TooManyReplies as error:
-        status, headers, replied = 429, error.headers, False
+        status, headers = 429, error.headers
         errors = _problem("too_many_replies", language)
     except NotFound:
         errors = [("receipt", message_for("receipt_unknown", translations))]
@@ -361,10 +370,16 @@ def _followup_reply(
         return _followup_page(
             request, context, language, errors=errors, status=429, headers=error.headers
         )
-    try:
-        view = look_up(context, receipt_text=receipt, source=source)
-    except (NotFound, TooManyRequests):
-        view = None  # gone or limited between the two steps: the reply itself is stored
+    else:
+        # Stored and committed: 303, so that a reload or Back never sends the reply
+        # again; the receipt goes to the next page in the one-time cookie.
+        sealed = seal_receipt(
+            context.secret, receipt, language, now=time.time(), purpose=REPLY_PURPOSE
+        )
+        response = RedirectResponse(f"{REPLY_SENT_PATH}?lang={language}", status_code=303)
+        carry(response, request, sealed, path=REPLY_SENT_PATH)
+        return response
+    view = _view_or_none(context, receipt, source)
     return _followup_page(
         request,
         context,
@@ -374,9 +389,39 @@ def _followup_reply(
         errors=errors,
         status=status,
         headers=headers,
-        reply_text="" if replied else text,
-        replied=replied,
+        reply_text=text,
     )
+
+
+@router.get(REPLY_SENT_PATH, response_class=HTMLResponse)
+def reply_sent(request: Request, context: Context) -> HTMLResponse:
+    """The messages with the reply just sent, once: the cookie is deleted in this answer.
+
+    Without the cookie (a reload, Back, Forward, an old link) it is the plain
+    follow-up form, which says nothing of a report or a reply.
+    """
+    carried = take(request, context.secret, purpose=REPLY_PURPOSE)
+    language = display_language(request, context, carried.language if carried else None)
+    view = None
+    if carried is not None:
+        view = _view_or_none(context, carried.receipt, client_source(request, context))
+    if view is None or carried is None:
+        response = _followup_page(request, context, language)
+    else:
+        receipt = carried.receipt
+        response = _followup_page(
+            request, context, language, view=view, receipt=receipt, replied=True
+        )
+    if COOKIE in request.cookies:
+        forget(response, request, path=REPLY_SENT_PATH)
+    return response
+
+
+def _view_or_none(context: AppContext, receipt: str, source: bytes | None) -> FollowupView | None:
+    try:
+        return look_up(context, receipt_text=receipt, source=source)
+    except (NotFound, TooManyRequests):
+        return None  # gone or limited meanwhile: a reply already sent is stored all the same
 
 
 class WebChannel(ChannelAdapter):

@@ -15,13 +15,14 @@ from collections.abc import Iterator
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, Route
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import func, select
 from testkit.browser import AXE_OPTIONS, ThreadedServer, chromium, routed_server
 from testkit.databases import SqliteTemplates
 from testkit.keys import Keyring
 
 from intake import i18n
-from intake.models import Case
+from intake.models import Case, CaseMessage
 
 pytestmark = pytest.mark.browser
 
@@ -171,6 +172,54 @@ def test_back_to_a_followup_answer_does_not_send_the_receipt_again(
     assert page.url.endswith("/followup?lang=en")
     assert page.locator(".status").count() == 0  # the form again, not the answer
     assert page.locator("#f-receipt").input_value() == ""
+
+
+def _replies(server: ThreadedServer) -> int:
+    with server.app.state.context.sessions() as session:
+        query = select(func.count()).select_from(CaseMessage)
+        return int(session.scalar(query.where(CaseMessage.sender == "reporter")) or 0)
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_a_reply_is_sent_once_whatever_reload_back_and_forward_do(
+    browser: Browser, server: ThreadedServer, javascript: bool
+) -> None:
+    context = browser.new_context(java_script_enabled=javascript)
+    try:
+        page = context.new_page()
+        page.goto(f"{server.url}/report?lang=en")
+        _fill(page, "For the reply test.", "Amina")
+        page.locator("button[type=submit]").click()
+        page.wait_for_load_state()
+        receipt = page.locator(".receipt").inner_text().strip()
+        page.goto(f"{server.url}/followup?lang=en")
+        page.locator("#f-receipt").fill(receipt)
+        page.locator("button[type=submit]").click()
+        page.wait_for_load_state()
+        before = _replies(server)
+        reply = f"He came back to the school today {javascript}."
+        page.locator("#f-text").fill(reply)
+        page.locator("#reply button[type=submit]").click()
+        page.wait_for_load_state()
+        assert page.url.endswith("/followup/sent?lang=en")
+        assert reply in page.locator("main").inner_text()
+        assert _replies(server) == before + 1
+        page.reload()
+        assert not _typed_anywhere(page, reply, receipt)
+        if javascript:
+            page.go_back()  # the lookup's POST entry, made a plain GET by forget-post.js
+            page.wait_for_load_state()
+            page.go_forward()
+            page.wait_for_load_state()
+            assert not _typed_anywhere(page, reply, receipt)
+        else:
+            # Without JavaScript the entry before is the lookup's POST (no-store): the
+            # browser asks before sending that again; the reply's POST is not in the history.
+            with pytest.raises(PlaywrightError, match="ERR_CACHE_MISS"):
+                page.go_back()
+        assert _replies(server) == before + 1  # nothing in the history sent it again
+    finally:
+        context.close()
 
 
 def _history_length(page: Page) -> int:

@@ -88,6 +88,11 @@ def test_a_reply_is_sealed_stored_and_shown_with_a_confirmation(
     case_ref, receipt = _file(client)
     response = _answer(client, _open(client, receipt), TEXT)
     assert response.status_code == 200, response.text
+    (redirect,) = response.history  # stored, then 303: a reload never sends it again
+    assert redirect.status_code == 303
+    assert redirect.headers["location"] == "/followup/sent?lang=en"
+    assert "Path=/followup/sent" in redirect.headers["set-cookie"]
+    assert receipt not in redirect.headers["set-cookie"]
     assert response.headers["cache-control"] == "no-store"
     assert SENT in response.text
     assert html.escape(TEXT) in response.text  # among the messages
@@ -151,3 +156,43 @@ def test_over_twenty_a_day_the_page_says_so_with_retry_after(
     message = i18n.translations_for("sw").gettext(MESSAGES["too_many_replies"])
     assert html.escape(message, quote=False) in response.text
     assert len(_stored(app, case_ref)) == REPLIES_PER_DAY
+
+
+def test_the_sent_page_shows_the_messages_once_then_only_the_form(
+    app: FastAPI, client: TestClient
+) -> None:
+    case_ref, receipt = _file(client)
+    shown = _answer(client, _open(client, receipt, "fr"), TEXT, "fr")
+    assert html.escape(TEXT) in shown.text
+    again = client.get("/followup/sent?lang=fr")  # reload, Back or Forward
+    assert again.status_code == 200
+    assert html.escape(TEXT) not in again.text
+    assert 'name="receipt"' in again.text  # the plain follow-up form
+    assert 'lang="fr"' in again.text
+    assert len(_stored(app, case_ref)) == 1
+
+
+def test_the_sent_cookie_opens_nothing_on_the_receipt_page(client: TestClient) -> None:
+    _case_ref, receipt = _file(client)
+    page = _open(client, receipt)
+    data = {
+        "csrf_token": _hidden(page.text, "csrf_token"),
+        "language": "en",
+        "reply_to": _hidden(page.text, "reply_to"),
+        "text": TEXT,
+    }
+    redirect = client.post("/followup?lang=en", data=data, follow_redirects=False)
+    assert redirect.status_code == 303
+    value = redirect.cookies["once"]
+    client.cookies.clear()
+    client.cookies.set("once", value, path="/report/received")
+    shown = client.get("/report/received")
+    assert receipt not in shown.text
+    assert receipt.replace(" ", "") not in shown.text
+
+
+def test_a_forged_sent_cookie_is_the_plain_form(client: TestClient) -> None:
+    client.cookies.set("once", "A" * 80, path="/followup/sent")
+    page = client.get("/followup/sent")
+    assert page.status_code == 200
+    assert 'name="receipt"' in page.text
