@@ -176,9 +176,7 @@ def _closed_days(value: object) -> dict[str, int]:
     days: dict[str, int] = {}
     for key, count in value.items():
         if key != ANY and key not in CATEGORIES:
-            raise _problem(
-                f"{shown(key)} is not a category; known: \"*\", {', '.join(CATEGORIES)}"
-            )
+            raise _problem(f'{shown(key)} is not a category; known: "*", {", ".join(CATEGORIES)}')
         if isinstance(count, bool) or not isinstance(count, int):
             raise _problem(f"{shown(key)} must be a whole number of days, 0 or more")
         if not 0 <= count <= MAX_RETENTION_DAYS:

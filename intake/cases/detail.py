@@ -48,7 +48,7 @@ def case_detail(
     ]
     return CaseDetail(
         **summary_fields(case, now=now),
-        envelope=json.loads(case.envelope),
+        envelope=None if case.shredded_at else json.loads(case.envelope),
         routing=RoutingOut(rule=case.rule_id, table_version=case.table_version),
         receipt_public_key=_b64(case.receipt_public_key),
         recipient_keys=keys,
@@ -58,7 +58,7 @@ def case_detail(
             refer_to_services=case.consent_refer_to_services,
         ),
         events=_events(session, case),
-        messages=_messages(session, case),
+        messages=None if case.shredded_at else _messages(session, case),
         attachments=[
             AttachmentRef(id=item.id, kind=item.kind, status=item.status)
             for item in case.attachments

@@ -7,7 +7,14 @@ import binascii
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import Field, StrictBool, field_validator, model_validator
+from pydantic import (
+    Field,
+    SerializerFunctionWrapHandler,
+    StrictBool,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from intake.models import Case
@@ -43,6 +50,8 @@ class CaseOut(Schema):
     recipients: list[str]
     # The spoken account's audio (voice cases, SPEC 17); null when the case has none.
     audio: AttachmentStatus | None = None
+    # Retention (SPEC 12): when the content was destroyed; null while it is kept.
+    shredded_at: str | None = None
 
     @classmethod
     def of(cls, case: Case, *, now: datetime) -> CaseOut:
@@ -64,6 +73,7 @@ def summary_fields(case: Case, *, now: datetime) -> dict[str, Any]:
         "overdue": case.status == "routed" and now > case.due_at,
         "recipients": [r.focal_point_id for r in case.recipients if r.active],
         "audio": next((a.status for a in case.attachments if a.kind == AUDIO), None),
+        "shredded_at": rfc3339(case.shredded_at) if case.shredded_at is not None else None,
     }
 
 
@@ -110,14 +120,24 @@ class CaseMessageOut(Schema):
 
 
 class CaseDetail(CaseOut):
-    envelope: dict[str, Any]
+    """A shredded case (SPEC 12) has neither `envelope` nor `messages`: the keys are left out."""
+
+    envelope: dict[str, Any] | None
     routing: RoutingOut
     receipt_public_key: str
     recipient_keys: list[RecipientKeyOut]
     consent: ConsentOut
     events: list[EventOut]
-    messages: list[CaseMessageOut]
+    messages: list[CaseMessageOut] | None
     attachments: list[AttachmentRef] = []
+
+    @model_serializer(mode="wrap")
+    def _without_shredded_content(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if self.shredded_at is not None:
+            data.pop("envelope", None)
+            data.pop("messages", None)
+        return data
 
 
 class AttachmentOut(Schema):
