@@ -148,8 +148,8 @@ class Worker:
         """Shred the closed cases past their period, daily; every case once across workers."""
         if self._next_retention is not None and now < self._next_retention:
             return
-        self._next_retention = now + self._config.retention_every
         shredded = run_retention(self._context, now=now, actor=WORKER_ACTOR).total
+        self._next_retention = now + self._config.retention_every  # a failed pass retries
         report.shredded += shredded
         if shredded:
             log.info("cases shredded", extra={"count": shredded})

@@ -19,7 +19,16 @@ from intake.cases.retention import SHREDDED_SHA256, run_retention
 from intake.commands.audit import check
 from intake.context import AppContext
 from intake.db import transaction
-from intake.models import AuditEvent, Case, CaseEvent, CaseMessage, utcnow
+from intake.models import (
+    AuditEvent,
+    Case,
+    CaseAttachment,
+    CaseEvent,
+    CaseMessage,
+    OutboxEntry,
+    utcnow,
+)
+from intake.outbox.enqueue import enqueue
 from intake.routing_tables.store import store_table
 
 Headers = dict[str, dict[str, str]]
@@ -270,3 +279,29 @@ def _load(app: FastAPI, keyring: Keyring, retention: str) -> None:
     text = routing_table_toml(keyring, version="test-2") + retention
     with transaction(_context(app).sessions) as session:
         store_table(session, text, loaded_by="test")
+
+
+def test_a_voice_case_loses_its_sealed_audio_and_keeps_the_twilio_deletion(
+    app: FastAPI, client: TestClient, staff: Headers, file_report: FileReport
+) -> None:
+    filed = file_report()
+    context = _context(app)
+    with transaction(context.sessions) as session:
+        case = case_by_ref(session, filed.case_ref)
+        attachment = CaseAttachment(
+            case_id=case.id, kind="audio", status="attached", envelope=case.envelope
+        )
+        session.add(attachment)
+        session.flush()
+        enqueue(session, "voice_recording", {"attachment_id": attachment.id}, dedupe_key="v:1")
+    _close(client, staff["unicef"], filed.case_ref)
+    _run(app, days=31)
+    with context.sessions() as session:
+        case = case_by_ref(session, filed.case_ref)
+        left = session.scalar(select(func.count()).where(CaseAttachment.case_id == case.id))
+        fetch = session.scalar(select(func.count()).where(OutboxEntry.dedupe_key == "v:1"))
+    assert left == 0
+    assert fetch == 1  # sealed SIDs only: the recording is still deleted at Twilio
+    body = client.get(f"/api/v1/cases/{filed.case_ref}", headers=staff["unicef"]).json()
+    assert body["attachments"] == []
+    assert body["audio"] is None
