@@ -116,7 +116,7 @@ def shred_case(
     session.expire(case, ["attachments"])
     case.envelope = SHREDDED_ENVELOPE
     case.envelope_sha256 = SHREDDED_SHA256
-    case.shredded_at = now
+    case.shredded_at = now.replace(second=0, microsecond=0)  # to the minute, like the trail
     case.reply_unseen = False
     session.flush()
     audit.append(

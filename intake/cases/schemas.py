@@ -7,14 +7,7 @@ import binascii
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import (
-    Field,
-    SerializerFunctionWrapHandler,
-    StrictBool,
-    field_validator,
-    model_serializer,
-    model_validator,
-)
+from pydantic import Field, StrictBool, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from intake.models import Case
@@ -119,25 +112,21 @@ class CaseMessageOut(Schema):
     envelope: dict[str, Any]
 
 
-class CaseDetail(CaseOut):
-    """A shredded case (SPEC 12) has neither `envelope` nor `messages`: the keys are left out."""
+class ShreddedCaseDetail(CaseOut):
+    """The detail of a case whose content retention destroyed (SPEC 12): no envelope, no
+    messages; `CaseDetail` is this plus both."""
 
-    envelope: dict[str, Any] | None
     routing: RoutingOut
     receipt_public_key: str
     recipient_keys: list[RecipientKeyOut]
     consent: ConsentOut
     events: list[EventOut]
-    messages: list[CaseMessageOut] | None
     attachments: list[AttachmentRef] = []
 
-    @model_serializer(mode="wrap")
-    def _without_shredded_content(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        if self.shredded_at is not None:
-            data.pop("envelope", None)
-            data.pop("messages", None)
-        return data
+
+class CaseDetail(ShreddedCaseDetail):
+    envelope: dict[str, Any]
+    messages: list[CaseMessageOut]
 
 
 class AttachmentOut(Schema):
