@@ -15,7 +15,8 @@ A channel turns its own input (a form, a JSON body, an SMS, a call) into a
    `Submission.on_stored(session, accepted)` inside the case's transaction.
 4. React to the core through the hooks below (the core's `ChannelHooks`):
    a focal point's message to the reporter, its own outbox kinds and their
-   handlers, forgetting its expired state, and what it cannot serve in a
+   handlers, forgetting its expired state, destroying its sealed rows of a
+   case whose retention period is over (SPEC 12), and what it cannot serve in a
    routing table (checked by `intake routing check` and `load`). The core
    calls every installed channel and never names one.
 
@@ -68,6 +69,15 @@ class ChannelAdapter:
     def purge_expired(self, session: Session, *, now: datetime) -> int:
         """Forget the channel's state that has outlived its purpose; rows removed."""
         return 0
+
+    def shred_case(self, session: Session, case: Case) -> tuple[str, ...]:
+        """Delete every sealed value of this channel tied to `case` (retention, SPEC 12).
+
+        Called in the shredding transaction before the core deletes the case's
+        messages and attachments; returns the tables it deleted from (vacuumed
+        afterwards on PostgreSQL).
+        """
+        return ()
 
     def table_problems(self, table: RoutingTable, settings: Settings) -> list[str]:
         """What this channel cannot serve in a valid routing table (`intake routing check`)."""

@@ -36,6 +36,7 @@ from channels.web_receipt import (
 from crypto.receipt import normalize_receipt
 from crypto.secretbox import DraftError, open_draft, seal_draft
 from intake import i18n
+from intake.cases.service import CaseShredded
 from intake.context import AppContext
 from intake.errors import (
     BadRequest,
@@ -272,7 +273,9 @@ def _followup_page(
         errors=list(errors),
         error_for=dict(errors),
         reply_field=REPLY_FIELD,
-        reply_token=_reply_token(context, receipt) if view and receipt else "",
+        reply_token=_reply_token(context, receipt)
+        if view and receipt and not view.shredded
+        else "",
         reply_text=reply_text,
         replied=replied,
     )
@@ -362,6 +365,8 @@ def _followup_reply(
     except TooManyReplies as error:
         status, headers = 429, error.headers
         errors = _problem("too_many_replies", language)
+    except CaseShredded:  # the page says why and shows no reply form (SPEC 12)
+        status, replied = 409, False
     except NotFound:
         errors = [("receipt", message_for("receipt_unknown", translations))]
         return _followup_page(request, context, language, errors=errors, status=404)

@@ -165,6 +165,38 @@ class Audit(_Entry):
     notify: tuple[Annotated[str, PlainValidator(_uri)], ...] = ()
 
 
+# A longer period than a century is a typo (days are whole days, SPEC 12).
+MAX_RETENTION_DAYS = 36_525
+
+
+def _closed_days(value: object) -> dict[str, int]:
+    """`{"*" = 1825, "programme_feedback" = 365}`: whole days kept after `closed`."""
+    if not isinstance(value, dict):
+        raise _problem('must be a table such as {"*" = 1825, "programme_feedback" = 365}')
+    days: dict[str, int] = {}
+    for key, count in value.items():
+        if key != ANY and key not in CATEGORIES:
+            raise _problem(f'{shown(key)} is not a category; known: "*", {", ".join(CATEGORIES)}')
+        if isinstance(count, bool) or not isinstance(count, int):
+            raise _problem(f"{shown(key)} must be a whole number of days, 0 or more")
+        if not 0 <= count <= MAX_RETENTION_DAYS:
+            raise _problem(
+                f"{shown(key)} must be a whole number of days from 0 to {MAX_RETENTION_DAYS}"
+            )
+        days[key] = count
+    return days
+
+
+class Retention(_Entry):
+    """How long closed cases keep their content (SPEC 12); without it, forever."""
+
+    closed_days: Annotated[dict[str, int], PlainValidator(_closed_days)]
+
+    def days_for(self, category: str) -> int | None:
+        """Days a closed case of `category` keeps its content; None: kept forever."""
+        return self.closed_days.get(category, self.closed_days.get(ANY))
+
+
 class FocalPoint(_Entry):
     """An agency's PSEA focal point: who may read the cases routed to it."""
 

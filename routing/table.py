@@ -31,6 +31,7 @@ from routing.entries import (
     Escrow,
     FocalPoint,
     Number,
+    Retention,
     Rule,
     Text,
     shown,
@@ -44,6 +45,7 @@ __all__ = [
     "Escrow",
     "FocalPoint",
     "Number",
+    "Retention",
     "RoutingTable",
     "Rule",
     "TableInvalid",
@@ -54,7 +56,7 @@ __all__ = [
 ]
 
 SECTIONS = ("focal_points", "numbers", "rules")
-TOP_LEVEL = frozenset({"version", "escrow", "audit", *SECTIONS})
+TOP_LEVEL = frozenset({"version", "escrow", "audit", "retention", *SECTIONS})
 MAX_VERSION_LENGTH = 100
 
 # Our wording for pydantic's built-in error types; our own validators
@@ -103,6 +105,7 @@ class RoutingTable(BaseModel):
     version: Annotated[Text, Field(max_length=MAX_VERSION_LENGTH)]
     escrow: Escrow | None = None
     audit: Audit | None = None
+    retention: Retention | None = None
     focal_points: tuple[FocalPoint, ...] = ()
     numbers: tuple[Number, ...] = ()
     rules: tuple[Rule, ...] = ()
@@ -237,7 +240,24 @@ def _strings(raw: Sequence[tuple[int, dict[str, Any]]], key: str) -> list[tuple[
     return [(position, item[key]) for position, item in raw if isinstance(item.get(key), str)]
 
 
-def _header(doc: Mapping[str, Any]) -> tuple[str, Escrow | None, Audit | None, list[str]]:
+@dataclass
+class _Header:
+    version: str
+    escrow: Escrow | None
+    audit: Audit | None
+    retention: Retention | None
+    problems: list[str]
+
+
+def _optional(model: type[M], name: str, doc: Mapping[str, Any], problems: list[str]) -> M | None:
+    if name not in doc:
+        return None
+    entry, found = _validate(model, name, doc[name])
+    problems += found
+    return entry
+
+
+def _header(doc: Mapping[str, Any]) -> _Header:
     problems = [f"unknown top-level field {shown(key)}" for key in doc if key not in TOP_LEVEL]
     version = doc.get("version")
     if version is None:
@@ -248,15 +268,11 @@ def _header(doc: Mapping[str, Any]) -> tuple[str, Escrow | None, Audit | None, l
         problems.append("version: must be a non-empty string")
     elif len(version) > MAX_VERSION_LENGTH:
         problems.append(f"version: must be at most {MAX_VERSION_LENGTH} characters")
-    escrow = None
-    if "escrow" in doc:
-        escrow, found = _validate(Escrow, "escrow", doc["escrow"])
-        problems += found
-    audit = None
-    if "audit" in doc:
-        audit, found = _validate(Audit, "audit", doc["audit"])
-        problems += found
-    return version if isinstance(version, str) else "", escrow, audit, problems
+    escrow = _optional(Escrow, "escrow", doc, problems)
+    audit = _optional(Audit, "audit", doc, problems)
+    retention = _optional(Retention, "retention", doc, problems)
+    text = version if isinstance(version, str) else ""
+    return _Header(text, escrow, audit, retention, problems)
 
 
 def _parse(text: str) -> tuple[dict[str, Any] | None, str]:
@@ -273,7 +289,8 @@ def check_table_text(text: str) -> CheckResult:
     doc, problem = _parse(text)
     if doc is None:
         return CheckResult(None, [problem], [])
-    version, escrow, audit, problems = _header(doc)
+    header = _header(doc)
+    problems = header.problems
     raw: dict[str, list[tuple[int, dict[str, Any]]]] = {}
     for name in SECTIONS:
         raw[name], found = _section(doc, name)
@@ -287,9 +304,10 @@ def check_table_text(text: str) -> CheckResult:
     if problems:
         return CheckResult(None, problems, warnings)
     table = RoutingTable.model_construct(  # already checked above: do not check twice
-        version=version,
-        escrow=escrow,
-        audit=audit,
+        version=header.version,
+        escrow=header.escrow,
+        audit=header.audit,
+        retention=header.retention,
         focal_points=tuple(fp for _, fp in focal_points),
         numbers=tuple(number for _, number in numbers),
         rules=tuple(rule for _, rule in rules),

@@ -63,3 +63,7 @@ class SmsChannel(ChannelAdapter):
 
     def purge_expired(self, session: Session, *, now: datetime) -> int:
         return store.purge_expired_conversations(session, now)
+
+    def shred_case(self, session: Session, case: Case) -> tuple[str, ...]:
+        """The reply route and the queued answers (number and text sealed) of the case."""
+        return store.shred_case(session, case.id)

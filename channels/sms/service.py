@@ -47,6 +47,7 @@ from channels.sms.texts import language_of
 from crypto.envelope import b64e
 from crypto.secretbox import seal_draft
 from intake import i18n, ratelimit
+from intake.cases.service import CaseShredded
 from intake.context import AppContext
 from intake.db import transaction
 from intake.errors import InvalidInput, NotFound, ServiceUnavailable, TooManyRequests
@@ -249,7 +250,7 @@ def _send_reply(
     except InvalidInput as error:
         code = str((error.errors or [{}])[0].get("type", ""))
         answer = reply_result(language, reason=_INVALID_REASONS.get(code, "unreadable"))
-    except NotFound:
+    except (NotFound, CaseShredded):  # shredded: nothing of the report is left to answer
         answer = reply_result(language, reason="unknown")
     except TooManyReplies:
         answer = reply_result(language, reason="replies")

@@ -23,8 +23,10 @@ from sqlalchemy.orm import Session
 
 from channels.sms.conversation import State, Step
 from channels.sms.models import ProcessedMessage, SmsConversation, SmsReplyRoute
+from channels.sms.outbound import SMS_REPLY_KIND
 from crypto.secretbox import DraftError, open_draft, seal_draft
 from crypto.server_secret import ServerSecret
+from intake.models import CaseMessage, OutboxEntry
 
 log = logging.getLogger("channels.sms")
 SENDER_PURPOSE = "sms-sender"
@@ -216,3 +218,18 @@ def reply_route(session: Session, case_id: int) -> bytes | None:
     """The sealed route of an SMS case whose reporter agreed to be contacted, if any."""
     row = session.get(SmsReplyRoute, case_id)
     return row.route_sealed if row is not None else None
+
+
+def shred_case(session: Session, case_id: int) -> tuple[str, ...]:
+    """Retention: forget where answers to the case go and every answer still queued.
+
+    Answers are outbox rows deduplicated on the message id (`SmsChannel.
+    on_focal_point_message`), so they are found through the case's messages,
+    which the core deletes after this.
+    """
+    session.execute(delete(SmsReplyRoute).where(SmsReplyRoute.case_id == case_id))
+    message_ids = select(CaseMessage.id).where(CaseMessage.case_id == case_id)
+    keys = [f"{SMS_REPLY_KIND}:{message_id}" for message_id in session.scalars(message_ids)]
+    if keys:
+        session.execute(delete(OutboxEntry).where(OutboxEntry.dedupe_key.in_(keys)))
+    return (SmsReplyRoute.__tablename__, OutboxEntry.__tablename__)

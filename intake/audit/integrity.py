@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from intake.models import AuditEvent, Case
 
-ENVELOPE_WRITES = frozenset({"case.created", "case.recipient_added"})
+# `case.shredded` (retention, SPEC 12) writes the empty envelope and records its hash.
+ENVELOPE_WRITES = frozenset({"case.created", "case.recipient_added", "case.shredded"})
 HASH_FIELD = "envelope_sha256"
 
 

@@ -20,6 +20,7 @@ from intake.cases.schemas import (
     MessageIn,
     MessageOut,
     RecipientIn,
+    ShreddedCaseDetail,
 )
 from intake.db import transaction
 from intake.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized, problem_doc
@@ -60,10 +61,10 @@ def list_cases(
         return service.list_cases(session, access, query, now=utcnow())
 
 
-@router.get("/{case_ref}", response_model=CaseDetail, responses=_NOT_YOURS)
+@router.get("/{case_ref}", response_model=CaseDetail | ShreddedCaseDetail, responses=_NOT_YOURS)
 def read_case(
     case_ref: str, access: RecipientAccess, context: Context, response: Response
-) -> CaseDetail:
+) -> CaseDetail | ShreddedCaseDetail:
     """The summary, the sealed envelope (open it on your own device), the routing, the
     keys to seal to again, the events and the messages (each sealed like the case)."""
     response.headers["Cache-Control"] = _NO_STORE

@@ -26,6 +26,7 @@ from intake.cases.schemas import (
     EventOut,
     RecipientKeyOut,
     RoutingOut,
+    ShreddedCaseDetail,
     rfc3339,
     summary_fields,
 )
@@ -39,16 +40,15 @@ _EVENT_FIELDS = ("to", "outcome", "override", "override_reason_sealed")
 
 def case_detail(
     session: Session, context: AppContext, access: CaseAccess, case_ref: str, *, now: datetime
-) -> CaseDetail:
+) -> CaseDetail | ShreddedCaseDetail:
     case = read_case(session, access, case_ref, now=now)
     case.reply_unseen = False  # a recipient opened it: the inbox no longer marks it new
     keys = [
         RecipientKeyOut(focal_point=owner, kid=kid_of(key), public_key=_b64(key))
         for owner, key in case_recipient_keys(context, session, case)
     ]
-    return CaseDetail(
+    facts = ShreddedCaseDetail(
         **summary_fields(case, now=now),
-        envelope=json.loads(case.envelope),
         routing=RoutingOut(rule=case.rule_id, table_version=case.table_version),
         receipt_public_key=_b64(case.receipt_public_key),
         recipient_keys=keys,
@@ -58,11 +58,15 @@ def case_detail(
             refer_to_services=case.consent_refer_to_services,
         ),
         events=_events(session, case),
-        messages=_messages(session, case),
         attachments=[
             AttachmentRef(id=item.id, kind=item.kind, status=item.status)
             for item in case.attachments
         ],
+    )
+    if case.shredded_at is not None:  # retention (SPEC 12): no envelope, no messages
+        return facts
+    return CaseDetail(
+        **dict(facts), envelope=json.loads(case.envelope), messages=_messages(session, case)
     )
 
 

@@ -20,7 +20,7 @@ from crypto.errors import CryptoError
 from crypto.receipt import seal_to_public_key
 from intake.audit import trail as audit
 from intake.cases.schemas import MessageIn, MessageOut, rfc3339
-from intake.cases.service import case_public_keys, find_visible
+from intake.cases.service import case_public_keys, find_visible, refuse_if_shredded
 from intake.context import AppContext
 from intake.errors import InvalidInput
 from intake.models import Case, CaseMessage
@@ -40,6 +40,7 @@ def send_message(
     now: datetime,
 ) -> MessageOut:
     case = find_visible(session, access, case_ref, lock=True)
+    refuse_if_shredded(case)
     keys = case_public_keys(context, session, case)
     if message.sealed is not None:
         _check_sealed_to(message.sealed.envelope, keys)

@@ -43,6 +43,8 @@ class CaseOut(Schema):
     recipients: list[str]
     # The spoken account's audio (voice cases, SPEC 17); null when the case has none.
     audio: AttachmentStatus | None = None
+    # Retention (SPEC 12): when the content was destroyed; null while it is kept.
+    shredded_at: str | None = None
 
     @classmethod
     def of(cls, case: Case, *, now: datetime) -> CaseOut:
@@ -64,6 +66,7 @@ def summary_fields(case: Case, *, now: datetime) -> dict[str, Any]:
         "overdue": case.status == "routed" and now > case.due_at,
         "recipients": [r.focal_point_id for r in case.recipients if r.active],
         "audio": next((a.status for a in case.attachments if a.kind == AUDIO), None),
+        "shredded_at": rfc3339(case.shredded_at) if case.shredded_at is not None else None,
     }
 
 
@@ -109,15 +112,21 @@ class CaseMessageOut(Schema):
     envelope: dict[str, Any]
 
 
-class CaseDetail(CaseOut):
-    envelope: dict[str, Any]
+class ShreddedCaseDetail(CaseOut):
+    """The detail of a case whose content retention destroyed (SPEC 12): no envelope, no
+    messages; `CaseDetail` is this plus both."""
+
     routing: RoutingOut
     receipt_public_key: str
     recipient_keys: list[RecipientKeyOut]
     consent: ConsentOut
     events: list[EventOut]
-    messages: list[CaseMessageOut]
     attachments: list[AttachmentRef] = []
+
+
+class CaseDetail(ShreddedCaseDetail):
+    envelope: dict[str, Any]
+    messages: list[CaseMessageOut]
 
 
 class AttachmentOut(Schema):

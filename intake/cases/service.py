@@ -31,6 +31,7 @@ PAGE_DEFAULT = 50
 PAGE_MAX = 100
 _NOT_FOUND = "No such case."
 _BAD_CURSOR = "The cursor is not valid; start again without it."
+_SHREDDED = "The case's content was destroyed at the end of its retention period."
 _LOADED = (selectinload(Case.recipients), selectinload(Case.attachments))
 
 
@@ -145,6 +146,18 @@ def read_case(session: Session, access: CaseAccess, case_ref: str, *, now: datet
         detail={"envelope_sha256": case.envelope_sha256},
     )
     return case
+
+
+class CaseShredded(Conflict):
+    """A shredded case (retention, SPEC 12) takes no new sealed data: no message, no key."""
+
+    def __init__(self) -> None:
+        super().__init__(_SHREDDED)
+
+
+def refuse_if_shredded(case: Case) -> None:
+    if case.shredded_at is not None:
+        raise CaseShredded
 
 
 ESCROW = "escrow"  # the `focal_point` of escrow keys in `recipient_keys`

@@ -26,7 +26,7 @@ from crypto.envelope import validate_envelope_shape
 from crypto.errors import CryptoError
 from intake.audit import trail as audit
 from intake.cases.schemas import CaseOut, RecipientIn
-from intake.cases.service import find_visible
+from intake.cases.service import find_visible, refuse_if_shredded
 from intake.context import AppContext
 from intake.errors import Conflict, InvalidInput
 from intake.models import Case, CaseRecipient
@@ -52,6 +52,7 @@ def add_recipient(
     now: datetime,
 ) -> CaseOut:
     case = find_visible(session, access, case_ref, lock=True)
+    refuse_if_shredded(case)
     table = _active_table(context, session)
     _check_keys(case, table.kids_of(grant.focal_point), grant)
     existing = {r.focal_point_id: r for r in case.recipients}

@@ -8,6 +8,7 @@ from intake.commands import (
     export,
     hotline,
     keys,
+    retention,
     routing,
     serve,
     users,
@@ -18,5 +19,17 @@ from intake.commands.base import Subparsers
 
 
 def register_all(subcommands: Subparsers) -> None:
-    for module in (serve, db, keys, routing, hotline, voice, worker, users, audit, export):
+    for module in (
+        serve,
+        db,
+        keys,
+        routing,
+        hotline,
+        voice,
+        worker,
+        users,
+        audit,
+        export,
+        retention,
+    ):
         module.register(subcommands)

@@ -128,6 +128,10 @@ def show_lines(table: RoutingTable, *, row_id: int, loaded_by: str) -> list[str]
     lines += [_number_line(number) for number in table.numbers] or ["  (none)"]
     lines += ["", f"rules ({len(table.rules)}):"]
     lines += [_rule_line(rule) for rule in table.rules]
+    if table.retention is not None:  # SPEC 12; without it every case is kept
+        days = table.retention.closed_days
+        kept = ", ".join(f"{name}: {count} d" for name, count in days.items()) or "(none)"
+        lines += ["", f"retention after closing: {kept}"]
     return lines
 
 

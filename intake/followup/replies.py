@@ -24,7 +24,7 @@ from crypto.envelope import case_aad, seal
 from crypto.receipt import seal_to_public_key
 from crypto.text import utf8_or_none
 from intake.audit import trail as audit
-from intake.cases.service import case_public_keys
+from intake.cases.service import case_public_keys, refuse_if_shredded
 from intake.context import AppContext
 from intake.db import transaction
 from intake.errors import InvalidInput, NotFound, TooManyRequests
@@ -105,6 +105,7 @@ def reply(
             if case is None:
                 raise NotFound(UNKNOWN_TEXT)
             case_ref = case.case_ref
+            refuse_if_shredded(case)  # CaseShredded: a 409; its receipt was right
             _check_daily_limit(session, case, now)
             _store(session, context, case, text, now)
             if within is not None:

@@ -49,6 +49,7 @@ class FollowupView:
     status: str
     updated_at: datetime
     messages: list[FollowupMessage]
+    shredded: bool = False  # retention (SPEC 12): the messages were destroyed, no replies
 
 
 def look_up(context: AppContext, *, receipt_text: str, source: bytes | None) -> FollowupView:
@@ -133,4 +134,6 @@ def _view(session: Session, case: Case, keypair: KeyPair) -> FollowupView:
             # Damaged or sealed to another key: the reporter still sees the rest.
             log.error("followup message does not open", extra={"case_ref": case.case_ref})
     updated_at = max([case.updated_at, *(message.at for message in messages)])
-    return FollowupView(case.case_ref, case.status, updated_at, messages)
+    return FollowupView(
+        case.case_ref, case.status, updated_at, messages, shredded=case.shredded_at is not None
+    )

@@ -57,6 +57,9 @@ class Case(Base):
     receipt_public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
     # A reporter reply no focal point has opened yet: the inbox marks the case new (SPEC 16).
     reply_unseen: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # Retention (SPEC 12): when the content was destroyed. From then on `envelope` is
+    # empty, and the case keeps only the clear metadata above (`intake.cases.retention`).
+    shredded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     recipients: Mapped[list[CaseRecipient]] = relationship(
         back_populates="case", order_by="CaseRecipient.position", cascade="all, delete-orphan"

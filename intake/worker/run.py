@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
+from intake.cases.retention import run_retention
 from intake.context import AppContext
 from intake.db import transaction
 from intake.models import utcnow
@@ -33,6 +34,7 @@ from intake.worker.notify import NO_MAIL_TRANSPORT, MailTransport, NotifyHandler
 from intake.worker.overdue import OVERDUE_BATCH, mark_overdue
 
 log = logging.getLogger("intake.worker")
+WORKER_ACTOR = "worker"
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class WorkerConfig:
     warn_every_s: float = 600.0
     # How long an entry whose transport is missing waits before it is looked at again.
     transport_wait: timedelta = timedelta(minutes=5)
+    # Retention (SPEC 12): a pass at start, then one a day.
+    retention_every: timedelta = timedelta(hours=24)
 
 
 @dataclass
@@ -58,6 +62,7 @@ class PassReport:
     overdue: int = 0
     purged: int = 0
     waiting: int = 0
+    shredded: int = 0
 
 
 def build_handlers(context: AppContext) -> dict[str, Handler]:
@@ -87,6 +92,7 @@ class Worker:
         self._handlers = handlers if handlers is not None else build_handlers(context)
         self._last_warning: float | None = None
         self._last_mail_warning: float | None = None
+        self._next_retention: datetime | None = None  # None: at the first pass
         notify = self._handlers.get(NOTIFY)
         self._wake_mail = isinstance(notify, NotifyHandler) and notify.can_mail
 
@@ -132,10 +138,21 @@ class Worker:
         except NoRoutingTable:
             log.warning("no routing table loaded; overdue cases wait")
         self._audit_head(now)
+        self._retention(now, report)
         with transaction(sessions) as session:
             report.purged = purge_expired(session, now=now, channels=self._context.channels)
         if report.purged:
             log.info("expired state purged", extra={"count": report.purged})
+
+    def _retention(self, now: datetime, report: PassReport) -> None:
+        """Shred the closed cases past their period, daily; every case once across workers."""
+        if self._next_retention is not None and now < self._next_retention:
+            return
+        shredded = run_retention(self._context, now=now, actor=WORKER_ACTOR).total
+        self._next_retention = now + self._config.retention_every  # a failed pass retries
+        report.shredded += shredded
+        if shredded:
+            log.info("cases shredded", extra={"count": shredded})
 
     def _audit_head(self, now: datetime) -> None:
         """Today's audit head to `[audit] notify`; a concurrent worker's copy wins."""

@@ -44,8 +44,9 @@ from crypto.keys import (
 )
 from crypto.receipt import open_with_keypair
 from intake import i18n
+from intake.cases.retention import shred_case
 from intake.db import transaction
-from intake.models import CaseAttachment, CaseMessage
+from intake.models import CaseAttachment, CaseEvent, CaseMessage, utcnow
 from intake.outbox.enqueue import enqueue
 from intake.reports.receipts import derive_for
 from intake.staff.service import NewAccount, add_user
@@ -508,6 +509,7 @@ def axe_pages(
     _sign_in(coordinator, server, user="joseph")
     case_ref = _voice_case(server, fake_twilio, noisy_wav())
     yield {
+        "shredded_ref": _shredded_case(server),
         "anonymous": anonymous,
         "focal_point": focal_point,
         "coordinator": coordinator,
@@ -516,6 +518,18 @@ def axe_pages(
     }
     for context in contexts:
         context.close()
+
+
+def _shredded_case(server: ThreadedServer) -> str:
+    """A closed case whose content retention destroyed (SPEC 12)."""
+    case_ref, _ = _file_report(server)
+    context = server.app.state.context
+    with transaction(context.sessions) as session:
+        case = case_by_ref(session, case_ref)
+        case.status = "closed"
+        session.add(CaseEvent(case_id=case.id, type="closed", at=utcnow(), actor="amina"))
+        shred_case(session, case, context.channels, actor="test", now=utcnow())
+    return case_ref
 
 
 @pytest.mark.parametrize("lang", i18n.SHIPPED)
@@ -542,6 +556,8 @@ def test_the_staff_pages_pass_axe(
     check(focal_point, "/staff", "home")
     check(focal_point, "/inbox/cases/C-NOSUCHCASE00", "case not found")
     check(axe_pages["coordinator"], "/inbox", "forbidden")
+    check(focal_point, f"/inbox/cases/{axe_pages['shredded_ref']}", "case, shredded")
+    expect(focal_point.locator("#shredded")).to_be_visible()
     check(focal_point, f"/inbox/cases/{case_ref}", "case")
     # every channel has its word in every language (the voice channel came last)
     voice = i18n.translations_for(lang).gettext("Voice call")

@@ -33,6 +33,7 @@ SUMMARY_FIELDS = {
     "overdue",
     "recipients",
     "audio",  # SPEC 17: null unless the case has a spoken account
+    "shredded_at",  # SPEC 12: null until retention destroys the content
 }
 
 
@@ -80,6 +81,7 @@ def test_summary_has_exactly_the_spec_fields(
     assert item["victim_is_child"] is None
     assert item["recipients"] == ["ke-unicef", "ke-coordinator"]
     assert item["audio"] is None
+    assert item["shredded_at"] is None
     for field in ("received_at", "due_at"):
         assert item[field].endswith("Z")
         assert "T" in item[field]

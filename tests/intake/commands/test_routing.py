@@ -95,3 +95,15 @@ def test_show_without_a_table_says_how_to_load_one(
         "intake: no routing table is loaded; run `intake serve` (demo table) "
         "or `intake routing load FILE`"
     )
+
+
+def test_show_prints_the_retention_periods_when_the_table_has_them(
+    cli_env: Settings, routing_toml: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["db", "upgrade"])
+    store(cli_env, routing_toml)
+    capsys.readouterr()
+    assert not any(line.startswith("retention") for line in show(capsys))
+    store(cli_env, routing_toml + '\n[retention]\nclosed_days = {"*" = 1825, other = 0}\n')
+    capsys.readouterr()
+    assert show(capsys)[-1] == "retention after closing: *: 1825 d, other: 0 d"
