@@ -16,6 +16,7 @@ from babel.support import NullTranslations
 from fastapi import Depends, Request
 from pydantic import ValidationError
 
+from intake import i18n
 from intake.context import AppContext
 from intake.reports.field_errors import message_for
 from intake.reports.schemas import reporter_rule
@@ -164,3 +165,8 @@ def _whole_number(text: str) -> int | str:
         return int(text.strip())
     except ValueError:
         return text
+
+
+def page_problem(code: str, language: str) -> list[FieldError]:
+    """A page-wide error (no field), in the page's language, for the error summary."""
+    return [("", message_for(code, i18n.translations_for(language)))]
