@@ -1,4 +1,4 @@
-"""`intake export cases` of N cases (default 100,000) to CSV and XLSX on SQLite.
+"""`intake export cases` of N cases (default 100,000) to CSV and XLSX, on SQLite or PostgreSQL.
 
 Each target is a fresh subprocess; its wall time and peak resident memory
 (`ru_maxrss` from `os.wait4`) are printed next to a reference measured in the
@@ -7,7 +7,10 @@ same run on the same rows: a bare `SELECT` of the case columns written with
 `export 0` is the same command selecting no case: the fixed cost of starting
 the service's context, so the difference to it is what the rows cost.
 
-    .venv/bin/python bench/bench_exports.py [--cases 100000]
+    .venv/bin/python bench/bench_exports.py [--cases 100000] [--database-url URL]
+
+Without `--database-url`, a fresh SQLite file; with one, that database must be
+empty (bench/run gives each bench a fresh database of a throwaway cluster).
 """
 
 from __future__ import annotations
@@ -22,14 +25,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REFERENCE = """
-import csv, sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-rows = db.execute("SELECT case_ref, received_at, channel, reporter_type, language, country,"
+import csv, sys
+from sqlalchemy import create_engine, text
+engine = create_engine(sys.argv[1])
+query = text("SELECT case_ref, received_at, channel, reporter_type, language, country,"
     " category, affiliation, victim_is_child, consent_contact_me,"
     " consent_share_with_investigators, consent_refer_to_services, status, due_at,"
     " acknowledged_at, rule_id, table_version FROM cases ORDER BY id")
-with open(sys.argv[2], "w", newline="") as out:
-    csv.writer(out).writerows(rows)
+with engine.connect() as db, open(sys.argv[2], "w", newline="") as out:
+    csv.writer(out).writerows(db.execution_options(yield_per=1000).execute(query))
 """
 _BATCH = 5000
 
@@ -99,6 +103,7 @@ def measure(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--database-url", help="default: a fresh SQLite file")
     parser.add_argument("--fill", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.fill:
@@ -106,14 +111,14 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as folder:
         data = Path(folder)
-        database = data / "intake.db"
-        url = f"sqlite:///{database}"
+        url = args.database_url or f"sqlite:///{data / 'intake.db'}"
+        backend = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
         command = [sys.executable, __file__, "--fill", url, "--cases", str(args.cases)]
         subprocess.run(command, check=True)
         env = {**os.environ, "INTAKE_DATA_DIR": str(data), "INTAKE_DATABASE_URL": url}
         intake = [sys.executable, "-m", "intake.cli", "export", "cases", "--out"]
-        ref = measure([sys.executable, "-c", REFERENCE, str(database), str(data / "r.csv")], env)
-        print(f"{args.cases} cases on SQLite; reference = bare SELECT into csv.writer")
+        ref = measure([sys.executable, "-c", REFERENCE, url, str(data / "r.csv")], env)
+        print(f"{args.cases} cases on {backend}; reference = bare SELECT into csv.writer")
         print(f"{'target':<12}{'seconds':>9}{'peak MiB':>10}{'x time':>8}{'x memory':>10}")
         print(f"{'reference':<12}{ref[0]:>9.2f}{ref[1]:>10.1f}{1:>8.2f}{1:>10.2f}")
         targets = {
