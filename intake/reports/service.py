@@ -30,6 +30,7 @@ from crypto.receipt import ReceiptKeys, format_receipt
 from intake import i18n, ratelimit
 from intake.audit import trail as audit
 from intake.context import AppContext
+from intake.db import reading
 from intake.errors import ServiceUnavailable, TooManyRequests
 from intake.models import Case, CaseEvent, CaseRecipient, utcnow
 from intake.outbox.notifications import alert_focal_point
@@ -123,7 +124,7 @@ def _refuse_when_over_limit(context: AppContext, source: bytes | None, now: date
     limits = _limits(context, source)
     if not limits:
         return
-    with context.sessions() as session:
+    with reading(context.sessions) as session:
         for scope, source, limit in limits:
             if ratelimit.is_over(session, scope, source, limit, now):
                 raise TooManyRequests(ratelimit.retry_after(limit, now))
@@ -140,7 +141,7 @@ def _check_presealed(
     translations = _translations(submission)
     kids = prepared_tokens.kids_of(prepared_tokens.decision_keys(table, decision))
     prepared_tokens.check_decision(presealed.prepared, decision, kids, translations)
-    with context.sessions() as session:
+    with reading(context.sessions) as session:
         if prepared_tokens.was_used(session, presealed):
             raise prepared_tokens.refusal("prepared_used", ["prepared"], translations)
 
@@ -150,7 +151,7 @@ def _translations(submission: Submission) -> NullTranslations:
 
 
 def _active_table(context: AppContext) -> ActiveTable:
-    with context.sessions() as session:
+    with reading(context.sessions) as session:
         return context.routing.active(session)
 
 
