@@ -153,11 +153,10 @@ def test_after_an_error_then_sending_back_shows_an_empty_form_and_sends_nothing(
     assert _cases(server) == before + 1
 
 
-def test_back_to_a_followup_answer_does_not_send_the_receipt_again(
-    server: ThreadedServer, page: Page
-) -> None:
+def _report_then_follow_up(server: ThreadedServer, page: Page, narrative: str) -> str:
+    """Send a report, then open its follow-up page with the receipt; the receipt."""
     page.goto(f"{server.url}/report?lang=en")
-    _fill(page, "For the follow-up test.", "Amina")
+    _fill(page, narrative, "Amina")
     page.locator("button[type=submit]").click()
     page.wait_for_load_state()
     receipt = page.locator(".receipt").inner_text().strip()
@@ -165,6 +164,13 @@ def test_back_to_a_followup_answer_does_not_send_the_receipt_again(
     page.locator("#f-receipt").fill(receipt)
     page.locator("button[type=submit]").click()
     page.wait_for_load_state()
+    return receipt
+
+
+def test_back_to_a_followup_answer_does_not_send_the_receipt_again(
+    server: ThreadedServer, page: Page
+) -> None:
+    _report_then_follow_up(server, page, "For the follow-up test.")
     assert page.locator(".status").count() == 1
     page.goto(f"{server.url}/?lang=en")
     page.go_back()
@@ -187,15 +193,7 @@ def test_a_reply_is_sent_once_whatever_reload_back_and_forward_do(
     context = browser.new_context(java_script_enabled=javascript)
     try:
         page = context.new_page()
-        page.goto(f"{server.url}/report?lang=en")
-        _fill(page, "For the reply test.", "Amina")
-        page.locator("button[type=submit]").click()
-        page.wait_for_load_state()
-        receipt = page.locator(".receipt").inner_text().strip()
-        page.goto(f"{server.url}/followup?lang=en")
-        page.locator("#f-receipt").fill(receipt)
-        page.locator("button[type=submit]").click()
-        page.wait_for_load_state()
+        receipt = _report_then_follow_up(server, page, "For the reply test.")
         before = _replies(server)
         reply = f"He came back to the school today {javascript}."
         page.locator("#f-text").fill(reply)
