@@ -53,6 +53,7 @@ from crypto.receipt import derive_receipt_keys, format_receipt, new_receipt
 from intake.commands.db import apply_migrations
 from intake.context import KdfPool
 from intake.db import make_engine
+from intake.http.server import PROTOCOL
 from intake.models import Case, utcnow
 from intake.reports.schemas import ReportIn
 from intake.reports.service import new_case_ref
@@ -159,14 +160,15 @@ def _free_port() -> int:
 
 
 def _uvicorn_command(factory: str, port: int, workers: int) -> list[str]:
-    """The uvicorn options `intake serve` uses, for a factory of this module.
-
-    Plus a longer worker health check: on a busy 2-core machine, workers that
-    import for more than uvicorn's 5 s are killed and restarted in a loop.
+    """The uvicorn options `intake serve` uses (the same protocol: h11 with the slow-client
+    deadline; the same connection cap), for a factory of this module: the servers differ
+    only in the app they run.
     """
     options = (
         f"factory=True, host='127.0.0.1', port={port}, workers={workers}, access_log=False, "
-        "log_config=None, server_header=False, proxy_headers=False, timeout_worker_healthcheck=60"
+        "log_config=None, server_header=False, proxy_headers=False, "
+        f"http={PROTOCOL!r}, limit_concurrency={Settings().max_connections}, "
+        "timeout_worker_healthcheck=60"
     )
     return [sys.executable, "-c", f"import uvicorn; uvicorn.run({factory!r}, {options})"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -20,22 +20,28 @@ PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
 SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 AUDIT_SECRET_INFO = "server_secret"  # noqa: S105 - a dictionary key, not a secret
 READ_ONLY = "intake_read_only"  # the execution option `reading` sets
+_BATCHED = "intake.batched"  # Session.info: the group-commit writer's units share one flush
+_AT_END = "intake.batch_end"  # Session.info: callbacks run before that flush
 
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+def make_engine(url: str, *, pool_size: int = 20) -> Engine:
     """An engine tuned for its backend.
 
     SQLite: WAL so readers never block the writer, `synchronous=FULL` because a
     receipt promises the report survives a power cut, a busy timeout so
     concurrent writers queue instead of failing, and `BEGIN IMMEDIATE` so a
     transaction takes the write lock up front rather than deadlocking on upgrade.
+
+    `pool_size` connections stay open: about one for each request in progress
+    (the sync endpoints' thread pool), since a connection beyond the pool is
+    closed when given back, and opening one costs more than a report's reads.
     """
     if is_sqlite(url):
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, pool_size)
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
@@ -63,13 +69,16 @@ def private_sqlite_files(database: Path) -> None:
             continue
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, pool_size: int) -> Engine:
     database = make_url(url).database
     on_disk = None
     if database and database != ":memory:" and not database.startswith("file:"):
         on_disk = Path(database)
         private_sqlite_files(on_disk)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    # An in-memory database has one connection (SingletonThreadPool): no pool to size.
+    in_memory = not database or ":memory:" in database or "mode=memory" in url
+    pool = {} if in_memory else {"pool_size": pool_size, "max_overflow": pool_size}
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **pool)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -122,3 +131,27 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any exception."""
     with factory() as session, session.begin():
         yield session
+
+
+def mark_batched(session: Session) -> None:
+    """The group-commit writer runs several units in `session` with one flush at the end."""
+    session.info[_BATCHED] = True
+
+
+def in_batch(session: Session) -> bool:
+    """True while a batch's units run together: defer flushes and counting to `at_batch_end`."""
+    return bool(session.info.get(_BATCHED))
+
+
+def at_batch_end(session: Session, key: str, callback: Callable[[Session], None]) -> None:
+    """Run `callback(session)` once (per key), after every unit and before the batch's flush.
+
+    If it raises, the batch is rolled back and its units run again one by one.
+    """
+    session.info.setdefault(_AT_END, {}).setdefault(key, callback)
+
+
+def run_batch_end(session: Session) -> None:
+    """The writer's side of `at_batch_end`."""
+    for callback in session.info.pop(_AT_END, {}).values():
+        callback(session)

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from crypto.server_secret import ServerSecret
 from intake.db import AUDIT_SECRET_INFO as SECRET_INFO
+from intake.db import in_batch
 from intake.models import AuditEvent, SystemValue, utcnow
 
 HEAD = "audit_head"
@@ -82,9 +83,7 @@ def append(
     secret = secret_of(session)
     if secret is None:
         raise NoAuditKey("audit entries need a session made with the server secret")
-    head = session.scalars(
-        select(SystemValue).where(SystemValue.name == HEAD).with_for_update()
-    ).one()
+    head = _locked_head(session)
     prev_hash = head.value.decode("ascii")
     at = utcnow().replace(second=0, microsecond=0)
     detail_text = json.dumps(dict(detail or {}), sort_keys=True, separators=(",", ":"))
@@ -109,8 +108,25 @@ def append(
     )
     session.add(event)
     head.value = digest.encode("ascii")
-    session.flush()
+    if not in_batch(session):  # in a batch the head stays in the session, newest value first
+        session.flush()
     return event
+
+
+_HEAD = select(SystemValue).where(SystemValue.name == HEAD).with_for_update()
+_HEAD_INFO = "intake.audit.head"  # Session.info: the head row, locked, in a writer's batch
+
+
+def _locked_head(session: Session) -> SystemValue:
+    """The chain head, locked until commit; read once per batch of the group-commit writer."""
+    if in_batch(session):
+        cached = session.info.get(_HEAD_INFO)
+        if isinstance(cached, SystemValue):
+            return cached
+    head = session.scalars(_HEAD).one()
+    if in_batch(session):
+        session.info[_HEAD_INFO] = head
+    return head
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from crypto.receipt import ReceiptKeys, format_receipt
 from intake import i18n, ratelimit
 from intake.audit import trail as audit
 from intake.context import AppContext
-from intake.db import reading
+from intake.db import in_batch, reading
 from intake.errors import ServiceUnavailable, TooManyRequests
 from intake.models import Case, CaseEvent, CaseRecipient, utcnow
 from intake.outbox.notifications import alert_focal_point
@@ -50,17 +50,20 @@ _REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L,
 
 
 def new_case_ref() -> str:
-    return "C-" + "".join(secrets.choice(_REF_ALPHABET) for _ in range(12))
+    """C- and 12 random Crockford base32 characters (60 bits)."""
+    value = secrets.randbits(60)
+    return "C-" + "".join(_REF_ALPHABET[(value >> shift) & 31] for shift in range(55, -1, -5))
 
 
 def submit(context: AppContext, submission: Submission) -> Accepted:
     """Store one report durably and return its receipt (after the commit)."""
     now = utcnow()
-    _refuse_when_over_limit(context, submission.source, now)
-    active = _active_table(context)
-    decision = decide(active.table, _facts(submission.report))
-    if submission.presealed is not None:
-        _check_presealed(context, submission, submission.presealed, active.table, decision)
+    with reading(context.sessions) as session:  # one snapshot for every check before the write
+        _refuse_when_over_limit(context, session, submission.source, now)
+        active = _active_table(context, session)
+        decision = decide(active.table, _facts(submission.report))
+        if submission.presealed is not None:
+            _check_presealed(session, submission, submission.presealed, active.table, decision)
     for _attempt in range(3):
         receipt, keys = fresh_receipt(context)
         try:
@@ -97,8 +100,9 @@ def prepare_route(
     since only an accepted report counts.
     """
     now = utcnow()
-    _refuse_when_over_limit(context, source, now)
-    active = _active_table(context)
+    with reading(context.sessions) as session:
+        _refuse_when_over_limit(context, session, source, now)
+        active = _active_table(context, session)
     decision = decide(active.table, _facts(fields))
     keys = prepared_tokens.decision_keys(active.table, decision)
     route_keys = tuple(RouteKey(kid=kid_of(key), public_key=b64e(key)) for key in keys)
@@ -119,19 +123,17 @@ def _limits(context: AppContext, source: bytes | None) -> list[tuple[str, bytes,
     return [entry for entry in limits if entry[2].enabled]
 
 
-def _refuse_when_over_limit(context: AppContext, source: bytes | None, now: datetime) -> None:
+def _refuse_when_over_limit(
+    context: AppContext, session: Session, source: bytes | None, now: datetime
+) -> None:
     """429 before any work when a limit is already reached (checked again in the commit)."""
-    limits = _limits(context, source)
-    if not limits:
-        return
-    with reading(context.sessions) as session:
-        for scope, source, limit in limits:
-            if ratelimit.is_over(session, scope, source, limit, now):
-                raise TooManyRequests(ratelimit.retry_after(limit, now))
+    for scope, counted, limit in _limits(context, source):
+        if ratelimit.is_over(session, scope, counted, limit, now):
+            raise TooManyRequests(ratelimit.retry_after(limit, now))
 
 
 def _check_presealed(
-    context: AppContext,
+    session: Session,
     submission: Submission,
     presealed: prepared_tokens.Presealed,
     table: RoutingTable,
@@ -141,18 +143,16 @@ def _check_presealed(
     translations = _translations(submission)
     kids = prepared_tokens.kids_of(prepared_tokens.decision_keys(table, decision))
     prepared_tokens.check_decision(presealed.prepared, decision, kids, translations)
-    with reading(context.sessions) as session:
-        if prepared_tokens.was_used(session, presealed):
-            raise prepared_tokens.refusal("prepared_used", ["prepared"], translations)
+    if prepared_tokens.was_used(session, presealed):
+        raise prepared_tokens.refusal("prepared_used", ["prepared"], translations)
 
 
 def _translations(submission: Submission) -> NullTranslations:
     return i18n.translations_for(i18n.negotiate_locale(submission.language, None))
 
 
-def _active_table(context: AppContext) -> ActiveTable:
-    with reading(context.sessions) as session:
-        return context.routing.active(session)
+def _active_table(context: AppContext, session: Session) -> ActiveTable:
+    return context.routing.active(session)
 
 
 def _facts(report: ClearFieldsIn) -> Facts:
@@ -188,8 +188,7 @@ def _store(
         received = received_minute(now)
         case = _new_case(submission, case_ref, active, decision, keys, envelope_text, received)
         session.add(case)
-        session.flush()
-        session.add(CaseEvent(case_id=case.id, type="routed", at=received, actor=submission.actor))
+        session.add(CaseEvent(case=case, type="routed", at=received, actor=submission.actor))
         audit.append(
             session,
             actor=submission.actor,
@@ -204,6 +203,7 @@ def _store(
         )
         _notify_recipients(session, table, case)
         if submission.on_stored is not None:
+            session.flush()  # the channel's rows need case.id
             accepted = Accepted(
                 case.case_ref, format_receipt(receipt), case.status, case.due_at, case.id
             )
@@ -234,7 +234,9 @@ def _count_report(
     context: AppContext, session: Session, submission: Submission, now: datetime
 ) -> None:
     for scope, source, limit in _limits(context, submission.source):
-        if ratelimit.record(session, scope, source, limit, now) > limit.count:
+        if in_batch(session):
+            ratelimit.record_at_batch_end(session, scope, source, limit, now)
+        elif ratelimit.record(session, scope, source, limit, now) > limit.count:
             raise TooManyRequests(ratelimit.retry_after(limit, now))  # rolls the report back
 
 

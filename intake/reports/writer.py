@@ -1,11 +1,15 @@
 """Group commit: one writer thread per process runs queued units of work, many per transaction.
 
 Each report costs one durable commit (an fsync on SQLite); under load, the
-reports waiting at the same moment share one. Every unit runs in its own
-savepoint, so one failing unit (a limit, a collision) rolls back alone, and
-each caller gets its result only after the shared commit succeeded: nothing is
-acknowledged that is not durable. If the commit itself fails, every unit of the
-batch gets that error.
+reports waiting at the same moment share one. A batch first runs all its
+units together with one flush at the end (`intake.db.in_batch`: units
+defer their flushes and counters), which turns a dozen statements a
+report into a few a batch. If anything in that attempt fails, it is rolled
+back and the units run again one by one, each in its own savepoint, so a
+failing unit (a limit, a collision) rolls back alone. Each caller gets its
+result only after the shared commit succeeded: nothing is acknowledged that
+is not durable. If the commit itself fails, every unit of the batch gets that
+error.
 """
 
 from __future__ import annotations
@@ -19,11 +23,14 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from intake.db import mark_batched, run_batch_end
+
 T = TypeVar("T")
 log = logging.getLogger("intake.reports.writer")
 MAX_BATCH = 32
 
 _Job = tuple[Callable[[Session], Any], "Future[Any]"]
+_Outcome = tuple["Future[Any]", Any, BaseException | None]
 
 
 class BatchWriter:
@@ -74,26 +81,63 @@ class BatchWriter:
             self._commit(batch)
 
     def _commit(self, batch: list[_Job]) -> None:
-        outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
+        outcomes: list[_Outcome] | None = None
         try:
-            with self._sessions() as session, session.begin():
-                for work, future in batch:
-                    outcomes.append(_run_in_savepoint(session, work, future))
+            outcomes = self._together(batch)
+        except _Retry:
+            pass
         except Exception as exc:  # noqa: BLE001 - the commit failed: every caller learns it
-            log.exception("batch commit failed", extra={"count": len(batch)})
-            for _work, future in batch:
-                future.set_exception(exc)
+            self._fail(batch, exc)
             return
+        if outcomes is None:
+            try:
+                outcomes = self._one_by_one(batch)
+            except Exception as exc:  # noqa: BLE001 - as above
+                self._fail(batch, exc)
+                return
         for future, value, error in outcomes:
             if error is None:
                 future.set_result(value)
             else:
                 future.set_exception(error)
 
+    def _together(self, batch: list[_Job]) -> list[_Outcome]:
+        """Every unit in one transaction and one flush; raises _Retry if any part failed."""
+        with self._sessions() as session:
+            mark_batched(session)
+            transaction = session.begin()
+            try:
+                with session.no_autoflush:
+                    values = [work(session) for work, _future in batch]
+                    run_batch_end(session)
+                session.flush()
+            except Exception as exc:  # noqa: BLE001 - whoever failed learns it on the retry
+                transaction.rollback()
+                if len(batch) == 1:  # its failure is its own: no second attempt
+                    return [(batch[0][1], None, exc)]
+                raise _Retry from None
+            transaction.commit()  # a failure here reaches every caller (`_commit`)
+            outcomes = zip((future for _work, future in batch), values, strict=True)
+            return [(future, value, None) for future, value in outcomes]
+
+    def _one_by_one(self, batch: list[_Job]) -> list[_Outcome]:
+        with self._sessions() as session, session.begin():
+            return [_run_in_savepoint(session, work, future) for work, future in batch]
+
+    @staticmethod
+    def _fail(batch: list[_Job], exc: Exception) -> None:
+        log.exception("batch commit failed", extra={"count": len(batch)})
+        for _work, future in batch:
+            future.set_exception(exc)
+
+
+class _Retry(Exception):
+    """The batch attempt failed before its commit: run the units one by one."""
+
 
 def _run_in_savepoint(
     session: Session, work: Callable[[Session], Any], future: Future[Any]
-) -> tuple[Future[Any], Any, BaseException | None]:
+) -> _Outcome:
     try:
         with session.begin_nested():
             return future, work(session), None

@@ -50,13 +50,16 @@ def store_table(session: Session, text: str, *, loaded_by: str) -> RoutingTableV
     return row
 
 
+_NEWEST = select(func.max(RoutingTableVersion.id))  # built once: every report reads it
+
+
 class RoutingState:
     def __init__(self) -> None:
         self._cache: dict[int, RoutingTable] = {}
         self._lock = threading.Lock()
 
     def active(self, session: Session) -> ActiveTable:
-        row_id = session.scalar(select(func.max(RoutingTableVersion.id)))
+        row_id = session.scalar(_NEWEST)
         if row_id is None:
             raise NoRoutingTable
         return ActiveTable(row_id, self.table(session, row_id))
