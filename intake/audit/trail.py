@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from crypto.server_secret import ServerSecret
 from intake.db import AUDIT_SECRET_INFO as SECRET_INFO
-from intake.db import in_batch
+from intake.db import in_batch, insert_rows
 from intake.models import AuditEvent, SystemValue, utcnow
 
 HEAD = "audit_head"
@@ -79,7 +79,7 @@ def append(
     action: str,
     case_ref: str | None = None,
     detail: Mapping[str, object] | None = None,
-) -> AuditEvent:
+) -> None:
     secret = secret_of(session)
     if secret is None:
         raise NoAuditKey("audit entries need a session made with the server secret")
@@ -96,21 +96,32 @@ def append(
         detail=detail_text,
         secret=secret,
     )
-    event = AuditEvent(
-        at=at,
-        actor=actor,
-        action=action,
-        case_ref=case_ref,
-        detail=detail_text,
-        prev_hash=prev_hash,
-        hash=digest,
-        hash_version=KEYED,
-    )
-    session.add(event)
+    row = {
+        "at": at,
+        "actor": actor,
+        "action": action,
+        "case_ref": case_ref,
+        "detail": detail_text,
+        "prev_hash": prev_hash,
+        "hash": digest,
+        "hash_version": KEYED,
+    }
     head.value = digest.encode("ascii")
-    if not in_batch(session):  # in a batch the head stays in the session, newest value first
-        session.flush()
-    return event
+    # A plain row: in a writer's batch one executemany for every entry, in chain order.
+    insert_rows(session, AuditEvent.__table__, lambda: [row])
+
+
+@dataclass(frozen=True)
+class Break:
+    entry_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Head:
+    seq: int
+    hash: str
+    at: datetime
 
 
 _HEAD = select(SystemValue).where(SystemValue.name == HEAD).with_for_update()
@@ -127,19 +138,6 @@ def _locked_head(session: Session) -> SystemValue:
     if in_batch(session):
         session.info[_HEAD_INFO] = head
     return head
-
-
-@dataclass(frozen=True)
-class Break:
-    entry_id: int
-    reason: str
-
-
-@dataclass(frozen=True)
-class Head:
-    seq: int
-    hash: str
-    at: datetime
 
 
 def head(session: Session) -> Head | None:

@@ -115,8 +115,6 @@ class CaseEvent(Base):
     actor: Mapped[str | None] = mapped_column(String(128), nullable=True)
     # Clear, content-free details only: referral target, outcome, override reason code.
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
-    # Lets a new case and its first event go in one flush (the writer's batches).
-    case: Mapped[Case] = relationship()
 
     # The figures join a case's `referred` and `closed` events (SPEC 12).
     __table_args__ = (Index("ix_case_events_type_case_id_at", "type", "case_id", "at"),)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy.orm import Session
 
-from intake.outbox.enqueue import enqueue
+from intake.outbox.enqueue import enqueue_many, entry_values
 from intake.outbox.kinds import NOTIFY
 
 if TYPE_CHECKING:
@@ -33,22 +33,23 @@ def enqueue_alerts(
     dedupe_key: str | None = None,
 ) -> int:
     """One outbox entry per address, in the caller's transaction; how many were queued."""
-    queued = 0
-    for address in addresses:
-        enqueue(
-            session,
+    due = due_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    entries = [
+        entry_values(
             NOTIFY,
             {
                 "case_ref": case_ref,
                 "focal_point": focal_point,
                 "address": address,
                 "event": event,
-                "due_at": due_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "due_at": due,
             },
-            dedupe_key=dedupe_key,
+            dedupe_key,
         )
-        queued += 1
-    return queued
+        for address in addresses
+    ]
+    enqueue_many(session, entries)
+    return len(entries)
 
 
 def alert_focal_point(

@@ -30,7 +30,7 @@ from crypto.receipt import ReceiptKeys, format_receipt
 from intake import i18n, ratelimit
 from intake.audit import trail as audit
 from intake.context import AppContext
-from intake.db import in_batch, reading
+from intake.db import in_batch, insert_rows, reading
 from intake.errors import ServiceUnavailable, TooManyRequests
 from intake.models import Case, CaseEvent, CaseRecipient, utcnow
 from intake.outbox.notifications import alert_focal_point
@@ -188,7 +188,7 @@ def _store(
         received = received_minute(now)
         case = _new_case(submission, case_ref, active, decision, keys, envelope_text, received)
         session.add(case)
-        session.add(CaseEvent(case=case, type="routed", at=received, actor=submission.actor))
+        _add_first_rows(session, case, decision, received, submission.actor)
         audit.append(
             session,
             actor=submission.actor,
@@ -201,7 +201,7 @@ def _store(
                 "envelope_sha256": case.envelope_sha256,
             },
         )
-        _notify_recipients(session, table, case)
+        _notify_recipients(session, table, case, decision)
         if submission.on_stored is not None:
             session.flush()  # the channel's rows need case.id
             accepted = Accepted(
@@ -273,14 +273,36 @@ def _new_case(
         envelope_sha256=hashlib.sha256(envelope_text.encode("utf-8")).hexdigest(),
         receipt_lookup=keys.lookup,
         receipt_public_key=keys.keypair.public_key,
-        recipients=[
-            CaseRecipient(focal_point_id=focal_point, position=index, added_at=now)
-            for index, focal_point in enumerate(decision.recipients)
-        ],
     )
 
 
-def _notify_recipients(session: Session, table: RoutingTable, case: Case) -> None:
+def _add_first_rows(
+    session: Session, case: Case, decision: Decision, received: datetime, actor: str | None
+) -> None:
+    """The case's recipients and its routed event (rows of a batch: see `insert_rows`)."""
+    insert_rows(
+        session,
+        CaseRecipient.__table__,
+        lambda: [
+            {
+                "case_id": case.id,
+                "focal_point_id": focal_point,
+                "position": index,
+                "added_at": received,
+            }
+            for index, focal_point in enumerate(decision.recipients)
+        ],
+    )
+    insert_rows(
+        session,
+        CaseEvent.__table__,
+        lambda: [{"case_id": case.id, "type": "routed", "at": received, "actor": actor}],
+    )
+
+
+def _notify_recipients(
+    session: Session, table: RoutingTable, case: Case, decision: Decision
+) -> None:
     """Content-free alerts to each recipient's `notify` addresses, via the outbox."""
-    for recipient in case.recipients:
-        alert_focal_point(session, table, case, recipient.focal_point_id, "new_case")
+    for focal_point in decision.recipients:
+        alert_focal_point(session, table, case, focal_point, "new_case")

@@ -22,3 +22,23 @@ def test_a_reading_session_reads_while_a_writer_holds_the_lock(tmp_path: Path) -
     with reading(sessions) as reader:
         assert sorted(reader.execute(text("SELECT x FROM probe")).scalars()) == [1, 2]
     engine.dispose()
+
+
+def test_a_connection_used_for_reading_is_transactional_again_afterwards(
+    database_url: str,
+) -> None:
+    # On PostgreSQL `reading` runs in autocommit; the pool must hand the connection
+    # back to writers transactional, or a rolled-back write would stay.
+    engine = make_engine(database_url, pool_size=1)
+    sessions = make_sessionmaker(engine)
+    with transaction(sessions) as setup:
+        setup.execute(text("CREATE TABLE probe_tx (x INTEGER)"))
+    with reading(sessions) as reader:
+        assert reader.execute(text("SELECT count(*) FROM probe_tx")).scalar() == 0
+    with sessions() as session:
+        session.begin()
+        session.execute(text("INSERT INTO probe_tx VALUES (1)"))
+        session.rollback()
+    with reading(sessions) as reader:
+        assert reader.execute(text("SELECT count(*) FROM probe_tx")).scalar() == 0
+    engine.dispose()
