@@ -3,7 +3,8 @@
 Run: python bench/bench_abuse.py [--database-url URL] [--requests 200] [--kdf spec|test]
 
 One real `intake serve` (default: a fresh SQLite file; bench/run also passes
-a fresh PostgreSQL database) with INTAKE_REPORT_LIMIT=60/hour and, by
+a fresh PostgreSQL database) with INTAKE_REPORT_LIMIT=60/hour (the global cap
+checked but out of reach) and, by
 default, the receipt KDF of SPEC section 8, so every accepted report and
 every follow-up look-up costs one Argon2id run in the bounded KDF pool.
 The ordinary reporter sends one report at a time, each from a new loopback
@@ -182,6 +183,10 @@ def main() -> None:
     server = LiveServer(
         env,
         INTAKE_REPORT_LIMIT="60/hour",
+        # The global cap (600/minute in use) refuses every report once a flood from many
+        # addresses passes it, by design; here it is checked but out of reach, so the
+        # ordinary reporter's latency is what is measured.
+        INTAKE_REPORT_GLOBAL_LIMIT="1000000/minute",
         INTAKE_INSECURE_TEST_KDF=str(args.kdf == "test").lower(),
     )
     print(
