@@ -397,6 +397,11 @@ def report(db: str, workers: int, medians: dict[str, Sample]) -> None:
         f"real/bare: spec KDF {rate['real/spec'] / rate['bare/-']:.3f}, "
         f"test KDF {rate['real/test'] / rate['bare/-']:.3f}"
     )
+    p99 = {key: sample.p99_ms for key, sample in medians.items()}
+    print(
+        f"  real/essential p99: spec KDF {p99['real/spec'] / p99['essential/spec']:.2f}, "
+        f"test KDF {p99['real/test'] / p99['essential/test']:.2f}"
+    )
 
 
 def main() -> None:
