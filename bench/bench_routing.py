@@ -32,13 +32,16 @@ import statistics
 import time
 from collections.abc import Callable, Iterator, Sequence
 
+from nacl.public import PrivateKey
+
 from routing.constants import CATEGORIES, COUNTRY_CODES, SEA_CATEGORIES
 from routing.engine import Facts, decide
 from routing.table import RoutingTable, Rule, load_table_text
 
 SIZES = (100, 1_000, 10_000)
 AGENCIES = tuple(f"AGENCY{n:02d}" for n in range(25))
-KEY = base64.b64encode(bytes(range(32))).decode()
+# A real X25519 key: the table checks that every key is a full-order point.
+KEY = base64.b64encode(bytes(PrivateKey(bytes(range(32))).public_key)).decode()
 NO_RULES = "AQ"  # no table has a rule for it: its reports take every look-up
 COUNTRIES = sorted(COUNTRY_CODES - {NO_RULES})
 
