@@ -36,6 +36,7 @@ from intake.http.middleware import (
     SecurityHeadersMiddleware,
 )
 from intake.paths import package_folder
+from intake.reports.lookup_lane import LookupLane
 from intake.reports.receipts import start_receipt_pool
 from intake.routing_tables.api import router as focal_points_router
 from intake.settings import Settings
@@ -72,6 +73,7 @@ def build_context(
         kdf=KdfPool(settings.kdf_concurrency),
         channels=tuple(channels),
         passwords=KdfPool(settings.password_concurrency),
+        lookups=LookupLane(max(1, settings.kdf_concurrency // 2)),
     )
 
 

@@ -19,6 +19,7 @@ from crypto.receipt import ReceiptKeys
 from crypto.server_secret import ServerSecret
 from intake.db import transaction
 from intake.models import Case, SystemValue
+from intake.reports.lookup_lane import LookupLane
 from intake.reports.receipt_pool import ReceiptPool
 from intake.reports.writer import BatchWriter
 from intake.routing_tables.store import RoutingState
@@ -97,6 +98,8 @@ class AppContext:
     routing: RoutingState = field(default_factory=RoutingState)
     channels: tuple[ChannelHooks, ...] = ()
     passwords: KdfPool = field(default_factory=lambda: KdfPool(2))
+    # Follow-up look-ups derive here, not in `kdf`: guesses never take a reporter's slot.
+    lookups: LookupLane = field(default_factory=lambda: LookupLane(1))
     # Receipts made ahead (`intake.reports.receipts.start_receipt_pool`); off until started.
     receipts: ReceiptPool[tuple[str, ReceiptKeys]] = field(default_factory=ReceiptPool.off)
     writer: BatchWriter = field(init=False)
@@ -105,8 +108,9 @@ class AppContext:
         self.writer = BatchWriter(self.sessions)
 
     def close(self) -> None:
-        """Forget receipts made ahead, finish queued writes, release the connections."""
+        """Forget receipts made ahead, finish look-ups and queued writes, release connections."""
         self.receipts.stop()
+        self.lookups.close()
         self.writer.close()
         self.engine.dispose()
 

@@ -37,7 +37,7 @@ from intake.followup.service import (
 )
 from intake.models import Case, CaseMessage, utcnow
 from intake.outbox.notifications import alert_focal_point
-from intake.reports.receipts import derive_for
+from intake.reports.receipts import derive_for_lookup
 from intake.reports.schemas import REPLY_MAX
 
 log = logging.getLogger("intake.followup")
@@ -96,7 +96,7 @@ def reply(
     check_text(text)
     now = utcnow()
     reserve_attempt(context, source, now)
-    keys = derive_for(context, receipt)
+    keys = derive_for_lookup(context, receipt)
     try:
         with transaction(context.sessions) as session:
             case = session.scalars(

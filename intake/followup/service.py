@@ -24,7 +24,7 @@ from intake.context import AppContext
 from intake.db import transaction
 from intake.errors import InvalidInput, NotFound, TooManyRequests
 from intake.models import Case, CaseMessage, utcnow
-from intake.reports.receipts import derive_for
+from intake.reports.receipts import derive_for_lookup
 from intake.settings import RateLimit
 
 log = logging.getLogger("intake.followup")
@@ -62,7 +62,7 @@ def look_up(context: AppContext, *, receipt_text: str, source: bytes | None) -> 
     receipt = parse_receipt(receipt_text)
     now = utcnow()
     reserve_attempt(context, source, now)
-    keys = derive_for(context, receipt)
+    keys = derive_for_lookup(context, receipt)
     with context.sessions() as session:
         case = session.scalars(select(Case).where(Case.receipt_lookup == keys.lookup)).one_or_none()
         view = None if case is None else _view(session, case, keys.keypair)

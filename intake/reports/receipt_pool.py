@@ -11,13 +11,13 @@ under sustained load every report derives its own receipt as before.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import threading
 from collections import deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
+
+from intake.priority import IDLE_NICENESS, lower_this_thread
 
 log = logging.getLogger("intake.reports")
 T = TypeVar("T")
@@ -76,7 +76,7 @@ class ReceiptPool(Generic[T]):
             self._thread = None
 
     def _fill(self) -> None:
-        _lowest_priority()
+        lower_this_thread(IDLE_NICENESS)
         while self._wait_for_room():
             try:
                 value = self._make()
@@ -102,9 +102,3 @@ class ReceiptPool(Generic[T]):
     def _pause(self, seconds: float) -> None:
         with self._changed:
             self._changed.wait_for(lambda: self._stopped, seconds)
-
-
-def _lowest_priority() -> None:
-    """Nice this thread alone (Linux threads are tasks): requests come first."""
-    with contextlib.suppress(AttributeError, OSError):  # not Linux: still correct, less polite
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)

@@ -2,8 +2,9 @@
 
 Both sides must derive exactly the same keys from a receipt, so the call is
 written once: the system-wide salt, the server secret's `receipt` sub-key,
-the configured cost, and the process's bounded KDF pool. A new report's
-receipt comes from the pool of receipts made ahead when it has one.
+the configured cost, and a bounded place to run: the process's KDF pool for
+new reports, the look-up lane (`lookup_lane.py`) for follow-ups. A new
+report's receipt comes from the pool of receipts made ahead when it has one.
 """
 
 from __future__ import annotations
@@ -16,6 +17,11 @@ from intake.reports.receipt_pool import ReceiptPool
 def derive_for(context: AppContext, receipt: str) -> ReceiptKeys:
     """Lookup value and reporter key pair of `receipt` (one Argon2id run, bounded)."""
     return context.kdf.run(lambda: _derive(context, receipt))
+
+
+def derive_for_lookup(context: AppContext, receipt: str) -> ReceiptKeys:
+    """The same keys, derived in the look-up lane: a guess never waits in a reporter's slot."""
+    return context.lookups.run(lambda: _derive(context, receipt))
 
 
 def fresh_receipt(context: AppContext) -> tuple[str, ReceiptKeys]:

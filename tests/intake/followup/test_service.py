@@ -12,10 +12,11 @@ from testkit.cases import case_by_ref
 
 from crypto.keys import generate_keypair
 from crypto.receipt import seal_to_public_key
-from intake.context import AppContext, KdfPool
+from intake.context import AppContext
 from intake.errors import InvalidInput, NotFound, TooManyRequests
 from intake.followup.service import GLOBAL_SCOPE, SOURCE_SCOPE, look_up
 from intake.models import CaseMessage, utcnow
+from intake.reports.lookup_lane import LookupLane
 
 T = TypeVar("T")
 FileCase = Callable[..., tuple[str, str]]
@@ -24,8 +25,8 @@ ContextFor = Callable[..., AppContext]
 Counted = Callable[[AppContext, str], int]
 
 
-class CountingPool(KdfPool):
-    """The real pool, counting the KDF runs asked of it."""
+class CountingLane(LookupLane):
+    """The real look-up lane, counting the KDF runs asked of it."""
 
     def __init__(self) -> None:
         super().__init__(1)
@@ -36,10 +37,11 @@ class CountingPool(KdfPool):
         return super().run(function)
 
 
-def _counting(context: AppContext) -> CountingPool:
-    pool = CountingPool()
-    context.kdf = pool
-    return pool
+def _counting(context: AppContext) -> CountingLane:
+    lane = CountingLane()
+    context.lookups.close()
+    context.lookups = lane
+    return lane
 
 
 def _guess() -> str:

@@ -1,0 +1,18 @@
+"""CPU priority of one thread: background and guessable work yields to new reports."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+
+LOOKUP_NICENESS = 10  # follow-up look-ups: answered, but after new reports
+IDLE_NICENESS = 19  # receipts made ahead: only when nothing else wants the CPU
+
+
+def lower_this_thread(niceness: int) -> None:
+    """Nice the calling thread alone to at least `niceness` (on Linux a thread is a task)."""
+    with contextlib.suppress(AttributeError, OSError):  # not Linux: still correct, less polite
+        task = threading.get_native_id()
+        current = os.getpriority(os.PRIO_PROCESS, task)
+        os.setpriority(os.PRIO_PROCESS, task, max(current, niceness))  # never raises priority
