@@ -203,10 +203,12 @@ def _abuse_in_child(
     answers.put({str(status): count for status, count in statuses.items()})
 
 
-def run(server: LiveServer, requests: int, label: str) -> None:
+def run(server: LiveServer, requests: int, label: str, only: list[str]) -> None:
     ordinary_reports(server.base_url, max(20, requests // 5))  # warm-up
     print(f"{'abuse':<36} {'p50 ms':>8} {'p99 ms':>8} {'alone p99':>10} {'ratio':>6}  answers")
     for index, (name, _abuse) in enumerate(ABUSES.items()):
+        if only and not any(part in name for part in only):
+            continue
         alone = p99(ordinary_reports(server.base_url, requests))
         with abusing(name, server.base_url, index) as answers:
             time.sleep(0.5)  # let the abuse get going
@@ -226,6 +228,7 @@ def main() -> None:
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
     parser.add_argument("--requests", type=int, default=200, help="ordinary reports a sample")
     parser.add_argument("--kdf", choices=["spec", "test"], default="spec")
+    parser.add_argument("--only", nargs="+", default=[], help="abuses whose names contain these")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-abuse-"))
     url = args.database_url or f"sqlite:///{folder / 'intake.db'}"
@@ -246,7 +249,7 @@ def main() -> None:
         "abusers and server share the machine"
     )
     with server.start():
-        run(server, args.requests, label)
+        run(server, args.requests, label, args.only)
 
 
 if __name__ == "__main__":

@@ -34,8 +34,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import ExitStack, asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -174,9 +174,16 @@ def _uvicorn_command(factory: str, port: int, workers: int) -> list[str]:
 
 
 @contextmanager
-def serve(target: Target, workers: int, database_url: str, folder: Path) -> Iterator[str]:
-    """Start one target's server; yields the URL to load."""
-    folder.mkdir(parents=True)
+def serve(
+    target: Target, workers: int, database_url: str, folder: Path, log_name: str = "server.log"
+) -> Iterator[str]:
+    """Start one target's server; yields the URL to load.
+
+    Servers started one after another in the same `folder` share its data
+    (INTAKE_DATA_DIR: the server secret, the demo keys), as two `intake serve`
+    of one installation would; each writes its own `log_name`.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     env = {
         **os.environ,
@@ -196,12 +203,12 @@ def serve(target: Target, workers: int, database_url: str, folder: Path) -> Iter
         if target.name == "essential":
             apply_migrations(database_url)
         command = _uvicorn_command(target.factory, port, workers)
-    log = (folder / "server.log").open("wb")
+    log = (folder / log_name).open("wb")
     process = subprocess.Popen(
         command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
     try:
-        _wait_ready(port, process, folder / "server.log")
+        _wait_ready(port, process, folder / log_name)
         yield f"http://127.0.0.1:{port}{target.path}"
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -319,11 +326,13 @@ async def _httpx_client(url: str) -> AsyncIterator[Opener]:
 CLIENTS = {"raw": _raw_client, "httpx": _httpx_client}
 
 
-async def _load(url: str, connections: int, duration: float, client: str) -> Sample:
+async def _load(urls: Sequence[str], connections: int, duration: float, client: str) -> Sample:
+    """`connections` in all, spread over `urls` in turn (one server or several)."""
     latencies: list[float] = []
     errors = 0
-    async with CLIENTS[client](url) as open_connection:
-        senders = [await open_connection() for _ in range(connections)]
+    async with AsyncExitStack() as clients:
+        openers = [await clients.enter_async_context(CLIENTS[client](url)) for url in urls]
+        senders = [await openers[n % len(openers)]() for n in range(connections)]
         started = time.perf_counter()
         deadline = started + duration
 
@@ -344,8 +353,11 @@ async def _load(url: str, connections: int, duration: float, client: str) -> Sam
     return Sample(len(latencies) / elapsed, cuts[49] * 1000, cuts[98] * 1000, errors)
 
 
-def measure(url: str, connections: int, duration: float, client: str = "raw") -> Sample:
-    return asyncio.run(_load(url, connections, duration, client))
+def measure(
+    url: str | Sequence[str], connections: int, duration: float, client: str = "raw"
+) -> Sample:
+    urls = [url] if isinstance(url, str) else list(url)
+    return asyncio.run(_load(urls, connections, duration, client))
 
 
 def median_sample(samples: list[Sample]) -> Sample:

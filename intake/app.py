@@ -35,6 +35,7 @@ from intake.http.middleware import (
     BodyLimitMiddleware,
     SecurityHeadersMiddleware,
 )
+from intake.http.tarpit import TarpitMiddleware
 from intake.paths import package_folder
 from intake.reports.lookup_lane import LookupLane
 from intake.reports.receipts import start_receipt_pool
@@ -73,7 +74,7 @@ def build_context(
         kdf=KdfPool(settings.kdf_concurrency),
         channels=tuple(channels),
         passwords=KdfPool(settings.password_concurrency),
-        lookups=LookupLane(max(1, settings.kdf_concurrency // 2)),
+        lookups=LookupLane(max(1, settings.kdf_concurrency // 4)),
     )
 
 
@@ -124,6 +125,7 @@ def create_app(
     app.add_middleware(JsonDepthMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.https)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(TarpitMiddleware, delay_s=settings.refusal_delay_s)
     app.add_middleware(ClientMiddleware, trusted=settings.trusted_networks)
     return app
 

@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     password_concurrency: int = Field(default=2, ge=1, le=64)  # staff sign-ins, own slots
     receipt_pool: int = Field(default=32, ge=0, le=1024)  # receipts made ahead; 0 = off
     request_timeout_s: float = Field(default=30.0, ge=0.5, le=600)  # head + body, in all
+    # Refusals (413, 429, too deep) to a source refused 3 times in a minute wait this long.
+    refusal_delay_s: float = Field(default=1.0, ge=0, le=30)  # 0 = off
     # Tests only: receipts at libsodium's minimum Argon2id cost (no protection at all).
     insecure_test_kdf: bool = False
     max_body_bytes: int = Field(default=512 * 1024, ge=64 * 1024)

@@ -69,6 +69,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         data_dir=tmp_path / "var",
         database_url=database_url,
         report_limit="0",
+        # Refusals are not slowed here (tests refuse one source many times on purpose);
+        # tests/intake/http/test_tarpit.py turns it on.
+        refusal_delay_s=0,
         twilio_auth_token="test-twilio-token",  # noqa: S106 - a test value
         public_url="https://intake.example.org",
     )

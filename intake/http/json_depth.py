@@ -15,6 +15,7 @@ import re
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from intake.errors import PROBLEM_JSON, InvalidInput, problem_body
+from intake.http.tarpit import mark_refused_body
 
 MAX_DEPTH = 32
 TOO_DEEP = f"The JSON body is nested deeper than {MAX_DEPTH} levels."
@@ -65,6 +66,7 @@ class JsonDepthMiddleware:
                 break
         body = b"".join(chunks)
         if nesting_depth_exceeds(body, self.limit):
+            mark_refused_body(scope)
             await _send_422(send)
             return
         await self.app(scope, _replay(body, receive), send)

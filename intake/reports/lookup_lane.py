@@ -5,7 +5,10 @@ one with a guessed receipt. Limits per address stop one guesser, not many;
 so look-ups run on a few threads of their own, outside the receipt KDF pool
 that new reports use, at a lower CPU priority. A flood of guesses from many
 addresses then queues behind itself and slows the guesses, not new reports.
-The lane's threads also bound the memory look-ups can take (19 MiB a run).
+The lane's threads also bound the memory look-ups can take (19 MiB a run);
+`build_context` gives it a quarter of the reporters' slots (one by default),
+which answered as many guesses a second as two on 2 CPUs (bench_abuse), and
+left reporters a CPU of their own.
 """
 
 from __future__ import annotations

@@ -1,0 +1,113 @@
+"""Refusals to a source that keeps being refused are answered late.
+
+A client that keeps sending what the service refuses (over a rate limit:
+429; too large: 413; nested too deep: 422) costs the server little per
+request but, waiting for each answer and sending again at once, it sends
+thousands a second, and on a small machine those thousands take the CPU
+from reporters. So after `offences` refusals to one source within
+`window_s`, each further refusal to it waits `delay_s` before it is sent.
+The wait is an asyncio sleep: it holds the connection, no thread and no
+CPU. Only refusals wait; the same source's other requests are answered at
+once (a whole camp may share one address behind NAT). At most `max_held`
+refusals wait at once, beyond that they go out at once, so waiting never
+uses up the connection cap. Sources are kept in memory only, as a keyed
+hash (a key made per process), at most `max_sources` of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+import time
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from intake.http.client import limit_source
+
+REFUSED_BODY = "intake.refused_body"  # scope["state"] flag: a body refused before parsing
+_REFUSALS = {413, 429}
+
+
+def mark_refused_body(scope: Scope) -> None:
+    """Count this request's answer as a refusal (the JSON depth check, whose 422 is not)."""
+    scope.setdefault("state", {})[REFUSED_BODY] = True
+
+
+class Offences:
+    """Recent refusals per source; `record` says whether this one is one too many."""
+
+    def __init__(
+        self,
+        *,
+        limit: int = 3,
+        window_s: float = 60.0,
+        max_sources: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._limit, self._window_s, self._max_sources = limit, window_s, max_sources
+        self._clock = clock
+        self._key = secrets.token_bytes(32)
+        self._recent: OrderedDict[bytes, deque[float]] = OrderedDict()
+
+    def record(self, source: str) -> bool:
+        now = self._clock()
+        key = hashlib.blake2b(source.encode(), key=self._key, digest_size=32).digest()
+        times = self._recent.pop(key, None) or deque(maxlen=self._limit + 1)
+        while times and now - times[0] > self._window_s:
+            times.popleft()
+        times.append(now)
+        self._recent[key] = times  # the most recently refused last
+        if len(self._recent) > self._max_sources:
+            self._recent.popitem(last=False)
+        return len(times) > self._limit
+
+    def sources(self) -> int:
+        return len(self._recent)
+
+
+class TarpitMiddleware:
+    """Runs inside ClientMiddleware, so the source is the one every limit counts."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        delay_s: float,
+        offences: Offences | None = None,
+        max_held: int = 64,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.app = app
+        self.delay_s, self.max_held, self._sleep = delay_s, max_held, sleep
+        self.offences = offences or Offences()
+        self._held = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        if scope["type"] != "http" or self.delay_s <= 0 or not client:
+            await self.app(scope, receive, send)
+            return
+        source = limit_source(client[0])
+
+        async def send_late_if_refused(message: Message) -> None:
+            if message["type"] == "http.response.start" and _is_refusal(message, scope):
+                await self._wait_if_repeated(source)
+            await send(message)
+
+        await self.app(scope, receive, send_late_if_refused)
+
+    async def _wait_if_repeated(self, source: str) -> None:
+        if not self.offences.record(source) or self._held >= self.max_held:
+            return
+        self._held += 1  # one event loop: no lock needed
+        try:
+            await self._sleep(self.delay_s)
+        finally:
+            self._held -= 1
+
+
+def _is_refusal(message: Message, scope: Scope) -> bool:
+    return message["status"] in _REFUSALS or bool(scope.get("state", {}).get(REFUSED_BODY))
