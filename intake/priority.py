@@ -6,8 +6,8 @@ import contextlib
 import os
 import threading
 
-LOOKUP_NICENESS = 10  # follow-up look-ups: answered, but after new reports
-IDLE_NICENESS = 19  # receipts made ahead: only when nothing else wants the CPU
+LOOKUP_NICENESS = 19  # follow-up look-ups (anyone may guess): after everything else
+IDLE_NICENESS = 10  # receipts made ahead: after requests, before guesses
 
 
 def lower_this_thread(niceness: int) -> None:
