@@ -21,26 +21,22 @@ scripts/postgres (stopped at the end). Nothing here asserts a time.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench_reports import (
-    PAYLOAD,
     Databases,
     Sample,
     Target,
+    describe_run,
     measure,
     median_sample,
+    scratch_folder,
     serve,
 )
-
-from crypto.kdf import RECEIPT_COST
 
 KDFS = ("spec", "test")
 
@@ -117,14 +113,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds per set-up")
     parser.add_argument("--runs", type=int, default=3, help="runs per set-up (median taken)")
     args = parser.parse_args()
-    print(
-        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}; client and servers share "
-        f"the machine; {args.connections} connections in all, {args.runs} x "
-        f"{args.duration:g} s per set-up; report body {len(PAYLOAD)} bytes; spec KDF "
-        f"t={RECEIPT_COST.opslimit}, m={RECEIPT_COST.memlimit // 2**20} MiB"
-    )
-    root = Path(tempfile.mkdtemp(prefix="bench-processes-"))
-    root.chmod(0o711)  # the PostgreSQL cluster inside runs as the `postgres` user
+    connections = f"{args.connections} connections in all"
+    print(describe_run(connections, args.runs, args.duration, "set-up"))
+    root = scratch_folder("bench-processes-")
     try:
         for db in args.db:
             report(db, run_backend(db, args, root))

@@ -372,6 +372,22 @@ def median_sample(samples: list[Sample]) -> Sample:
 # --- the run ---------------------------------------------------------------
 
 
+def describe_run(connections: str, runs: int, duration: float, per: str) -> str:
+    """The first line of a load bench's output: the machine and the sizes."""
+    return (
+        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}; client and servers share "
+        f"the machine; {connections}, {runs} x {duration:g} s per {per}; report body "
+        f"{len(PAYLOAD)} bytes; spec KDF t={RECEIPT_COST.opslimit}, "
+        f"m={RECEIPT_COST.memlimit // 2**20} MiB"
+    )
+
+
+def scratch_folder(prefix: str) -> Path:
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    root.chmod(0o711)  # a PostgreSQL cluster inside runs as the `postgres` user
+    return root
+
+
 def run_config(db: str, workers: int, args: argparse.Namespace, root: Path) -> dict[str, Sample]:
     """All targets on one backend with one worker count; runs interleaved."""
     results: dict[str, list[Sample]] = {}
@@ -430,14 +446,8 @@ def main() -> None:
         help="load generator: raw asyncio HTTP/1.1 (default) or httpx.AsyncClient",
     )  # fmt: skip
     args = parser.parse_args()
-    print(
-        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}; client and servers share "
-        f"the machine; {args.connections} connections, {args.runs} x {args.duration:g} s per "
-        f"target; report body {len(PAYLOAD)} bytes; spec KDF t={RECEIPT_COST.opslimit}, "
-        f"m={RECEIPT_COST.memlimit // 2**20} MiB"
-    )
-    root = Path(tempfile.mkdtemp(prefix="bench-reports-"))
-    root.chmod(0o711)  # the PostgreSQL cluster inside runs as the `postgres` user
+    print(describe_run(f"{args.connections} connections", args.runs, args.duration, "target"))
+    root = scratch_folder("bench-reports-")
     try:
         for db in args.db:
             for workers in args.workers:
