@@ -31,13 +31,13 @@ from intake.errors import InvalidInput, NotFound, TooManyRequests
 from intake.followup.service import (
     FROM_REPORTER,
     UNKNOWN_TEXT,
+    derive_or_refuse,
     parse_receipt,
     release_attempt,
     reserve_attempt,
 )
 from intake.models import Case, CaseMessage, utcnow
 from intake.outbox.notifications import alert_focal_point
-from intake.reports.receipts import derive_for_lookup
 from intake.reports.schemas import REPLY_MAX
 
 log = logging.getLogger("intake.followup")
@@ -96,7 +96,7 @@ def reply(
     check_text(text)
     now = utcnow()
     reserve_attempt(context, source, now)
-    keys = derive_for_lookup(context, receipt)
+    keys = derive_or_refuse(context, receipt, source, now)
     try:
         with transaction(context.sessions) as session:
             case = session.scalars(

@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session
 
 from crypto.errors import EnvelopeError
 from crypto.keys import KeyPair
-from crypto.receipt import normalize_receipt, open_with_keypair
+from crypto.receipt import ReceiptKeys, normalize_receipt, open_with_keypair
 from intake import ratelimit
 from intake.context import AppContext
 from intake.db import transaction
 from intake.errors import InvalidInput, NotFound, TooManyRequests
 from intake.models import Case, CaseMessage, utcnow
+from intake.reports.lookup_lane import LookupsBusy
 from intake.reports.receipts import derive_for_lookup
 from intake.settings import RateLimit
 
@@ -34,6 +35,7 @@ RECEIPT_INVALID = "receipt_invalid"
 RECEIPT_INVALID_TEXT = "A receipt is 16 digits; spaces and dashes between them are fine."
 UNKNOWN_TEXT = "No report has this receipt."
 FROM_REPORTER = "reporter"  # CaseMessage.sender of a reporter's reply
+BUSY_RETRY_S = 2  # every look-up lane thread busy and its backlog full (a flood of guesses)
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ def look_up(context: AppContext, *, receipt_text: str, source: bytes | None) -> 
     receipt = parse_receipt(receipt_text)
     now = utcnow()
     reserve_attempt(context, source, now)
-    keys = derive_for_lookup(context, receipt)
+    keys = derive_or_refuse(context, receipt, source, now)
     with context.sessions() as session:
         case = session.scalars(select(Case).where(Case.receipt_lookup == keys.lookup)).one_or_none()
         view = None if case is None else _view(session, case, keys.keypair)
@@ -106,6 +108,18 @@ def reserve_attempt(context: AppContext, source: bytes | None, now: datetime) ->
             if ratelimit.record(session, scope, key, limit, now) > limit.count:
                 log.warning("followup refused", extra={"reason": scope})
                 raise TooManyRequests(ratelimit.retry_after(limit, now))
+
+
+def derive_or_refuse(
+    context: AppContext, receipt: str, source: bytes | None, now: datetime
+) -> ReceiptKeys:
+    """The receipt's keys from the look-up lane; when it is full, 429 (the attempt given back)."""
+    try:
+        return derive_for_lookup(context, receipt)
+    except LookupsBusy:
+        release_attempt(context, source, now)
+        log.warning("followup refused", extra={"reason": "busy"})
+        raise TooManyRequests(BUSY_RETRY_S) from None
 
 
 def release_attempt(context: AppContext, source: bytes | None, now: datetime) -> None:

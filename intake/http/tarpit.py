@@ -9,9 +9,12 @@ from reporters. So after `offences` refusals to one source within
 The wait is an asyncio sleep: it holds the connection, no thread and no
 CPU. Only refusals wait; the same source's other requests are answered at
 once (a whole camp may share one address behind NAT). At most `max_held`
-refusals wait at once, beyond that they go out at once, so waiting never
-uses up the connection cap. Sources are kept in memory only, as a keyed
-hash (a key made per process), at most `max_sources` of them.
+refusals wait at once, and at most `per_source` of one source, so waiting
+never uses up the connection cap and one source cannot fill the waiting
+room to have everyone else's refusals sent at once; a refusal that finds no
+room goes out at once with `Connection: close`, so a resend costs a new
+connection. Sources are kept in memory only, as a keyed hash (a key made
+per process), at most `max_sources` of them.
 """
 
 from __future__ import annotations
@@ -52,9 +55,11 @@ class Offences:
         self._key = secrets.token_bytes(32)
         self._recent: OrderedDict[bytes, deque[float]] = OrderedDict()
 
-    def record(self, source: str) -> bool:
+    def key(self, source: str) -> bytes:
+        return hashlib.blake2b(source.encode(), key=self._key, digest_size=32).digest()
+
+    def record(self, key: bytes) -> bool:
         now = self._clock()
-        key = hashlib.blake2b(source.encode(), key=self._key, digest_size=32).digest()
         times = self._recent.pop(key, None) or deque(maxlen=self._limit + 1)
         while times and now - times[0] > self._window_s:
             times.popleft()
@@ -78,35 +83,55 @@ class TarpitMiddleware:
         delay_s: float,
         offences: Offences | None = None,
         max_held: int = 64,
+        per_source: int = 4,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.app = app
-        self.delay_s, self.max_held, self._sleep = delay_s, max_held, sleep
+        self.delay_s, self.max_held, self.per_source = delay_s, max_held, per_source
+        self._sleep = sleep
         self.offences = offences or Offences()
-        self._held = 0
+        self.held = 0
+        self._held_by: dict[bytes, int] = {}  # only sources with a refusal waiting now
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         client = scope.get("client")
         if scope["type"] != "http" or self.delay_s <= 0 or not client:
             await self.app(scope, receive, send)
             return
-        source = limit_source(client[0])
+        key = self.offences.key(limit_source(client[0]))
 
         async def send_late_if_refused(message: Message) -> None:
-            if message["type"] == "http.response.start" and _is_refusal(message, scope):
-                await self._wait_if_repeated(source)
+            if (
+                message["type"] == "http.response.start"
+                and _is_refusal(message, scope)
+                and self.offences.record(key)
+                and not await self._waited(key)
+            ):
+                message = _closing(message)  # no room to wait: a resend needs a new connection
             await send(message)
 
         await self.app(scope, receive, send_late_if_refused)
 
-    async def _wait_if_repeated(self, source: str) -> None:
-        if not self.offences.record(source) or self._held >= self.max_held:
-            return
-        self._held += 1  # one event loop: no lock needed
+    async def _waited(self, key: bytes) -> bool:
+        """Wait `delay_s` when there is room (True), else at once (False)."""
+        mine = self._held_by.get(key, 0)
+        if self.held >= self.max_held or mine >= self.per_source:
+            return False
+        self.held += 1  # one event loop: no lock needed
+        self._held_by[key] = mine + 1
         try:
             await self._sleep(self.delay_s)
         finally:
-            self._held -= 1
+            self.held -= 1
+            left = self._held_by.pop(key) - 1
+            if left:
+                self._held_by[key] = left
+        return True
+
+
+def _closing(message: Message) -> Message:
+    headers = [(name, value) for name, value in message.get("headers", []) if name != b"connection"]
+    return {**message, "headers": [*headers, (b"connection", b"close")]}
 
 
 def _is_refusal(message: Message, scope: Scope) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -14,7 +15,7 @@ from crypto.keys import generate_keypair
 from crypto.receipt import seal_to_public_key
 from intake.context import AppContext
 from intake.errors import InvalidInput, NotFound, TooManyRequests
-from intake.followup.service import GLOBAL_SCOPE, SOURCE_SCOPE, look_up
+from intake.followup.service import BUSY_RETRY_S, GLOBAL_SCOPE, SOURCE_SCOPE, look_up
 from intake.models import CaseMessage, utcnow
 from intake.reports.lookup_lane import LookupLane
 
@@ -112,6 +113,32 @@ def test_an_unknown_receipt_counts_one_failure_on_both_counters(
     with pytest.raises(NotFound):
         look_up(context, receipt_text=_guess(), source=None)  # no address: global only
     assert (counted(context, SOURCE_SCOPE), counted(context, GLOBAL_SCOPE)) == (1, 2)
+
+
+def test_a_full_look_up_lane_answers_429_at_once_and_gives_the_attempt_back(
+    context: AppContext, file_case: FileCase, counted: Counted
+) -> None:
+    _case_ref, receipt = file_case(context)
+    context.lookups.close()
+    context.lookups = LookupLane(1, backlog=0)
+    release, inside = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        inside.set()
+        release.wait(30)
+
+    holder = threading.Thread(target=context.lookups.run, args=(hold,))
+    holder.start()
+    try:
+        assert inside.wait(30)  # the lane's one thread is busy, nothing may wait
+        with pytest.raises(TooManyRequests) as raised:
+            look_up(context, receipt_text=receipt, source=_source())
+        assert raised.value.retry_after_s == BUSY_RETRY_S
+        assert (counted(context, SOURCE_SCOPE), counted(context, GLOBAL_SCOPE)) == (0, 0)
+    finally:
+        release.set()
+        holder.join()
+    assert look_up(context, receipt_text=receipt, source=_source()).status == "routed"
 
 
 def test_a_source_over_its_limit_is_refused_before_any_kdf(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 
 import pytest
 from fastapi import FastAPI
@@ -14,7 +15,7 @@ from testkit.cases import report
 from intake.context import AppContext
 from intake.followup.service import FollowupView, look_up
 from intake.priority import LOOKUP_NICENESS
-from intake.reports.lookup_lane import LookupLane
+from intake.reports.lookup_lane import LookupLane, LookupsBusy
 
 WAIT_S = 30.0  # generous: the machine may be busy; nothing here measures time
 
@@ -44,15 +45,42 @@ def test_no_more_than_size_run_at_once() -> None:
     callers = [threading.Thread(target=lane.run, args=(work,)) for _ in range(6)]
     for caller in callers:
         caller.start()
-    while True:  # until two are inside; the other four queue behind them
+    deadline = time.monotonic() + WAIT_S  # a guard against hanging, not a measurement
+    while time.monotonic() < deadline:
         with lock:
-            if running == 2:
+            if running >= 2:
                 break
+        time.sleep(0.01)
+    time.sleep(0.1)  # room for a third to get in, were the lane wider
     go.set()
     for caller in callers:
         caller.join(WAIT_S)
     lane.close()
     assert most == 2
+
+
+def test_past_the_backlog_a_call_is_refused_at_once_and_then_admitted_again() -> None:
+    lane = LookupLane(1, backlog=2)
+    go, inside = threading.Event(), threading.Semaphore(0)
+
+    def hold() -> None:
+        inside.release()
+        go.wait(WAIT_S)
+
+    callers = [threading.Thread(target=lane.run, args=(hold,)) for _ in range(3)]
+    for caller in callers:
+        caller.start()
+    assert inside.acquire(timeout=WAIT_S)  # one runs; two more are admitted to wait
+    deadline = time.monotonic() + WAIT_S  # a guard against hanging, not a measurement
+    while lane._admitted._value > 0 and time.monotonic() < deadline:  # type: ignore[attr-defined]
+        time.sleep(0.01)
+    with pytest.raises(LookupsBusy):  # the fourth call: refused at once, not queued
+        lane.run(lambda: None)
+    go.set()
+    for caller in callers:
+        caller.join(WAIT_S)
+    assert lane.run(lambda: "again") == "again"
+    lane.close()
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread niceness is Linux")
@@ -97,6 +125,7 @@ def test_a_follow_up_is_answered_while_every_reporter_kdf_slot_is_taken(
         )
         asker.start()
         asker.join(WAIT_S)
+        assert not asker.is_alive(), "the look-up waited for a reporter's KDF slot"
     finally:
         release.set()
         for holder in holders:
