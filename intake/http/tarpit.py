@@ -98,16 +98,13 @@ class TarpitMiddleware:
         if scope["type"] != "http" or self.delay_s <= 0 or not client:
             await self.app(scope, receive, send)
             return
-        key = self.offences.key(limit_source(client[0]))
+        host = client[0]
 
         async def send_late_if_refused(message: Message) -> None:
-            if (
-                message["type"] == "http.response.start"
-                and _is_refusal(message, scope)
-                and self.offences.record(key)
-                and not await self._waited(key)
-            ):
-                message = _closing(message)  # no room to wait: a resend needs a new connection
+            if message["type"] == "http.response.start" and _is_refusal(message, scope):
+                key = self.offences.key(limit_source(host))  # hashed for refusals only
+                if self.offences.record(key) and not await self._waited(key):
+                    message = _closing(message)  # no room to wait: a resend needs a new connection
             await send(message)
 
         await self.app(scope, receive, send_late_if_refused)

@@ -9,10 +9,9 @@ Its queue is bounded too (`BACKLOG` a thread): a caller waits in a server
 thread, which new reports need as well, so past the backlog a look-up is
 refused at once (`LookupsBusy`; the follow-up answers 429 with Retry-After)
 instead of queueing without end. The threads bound the memory look-ups take
-(19 MiB a run);
-`build_context` gives it a quarter of the reporters' slots (one by default),
-which answered as many guesses a second as two on 2 CPUs (bench_abuse), and
-left reporters a CPU of their own.
+(19 MiB a run). `build_context` gives the lane a quarter of the reporters'
+slots (one by default), which answered as many guesses a second as two on 2
+CPUs (bench_abuse) and left reporters a CPU of their own.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from intake.models import CaseMessage, utcnow
 from intake.reports.lookup_lane import LookupLane
 
 T = TypeVar("T")
+L = TypeVar("L", bound=LookupLane)
 FileCase = Callable[..., tuple[str, str]]
 AddMessage = Callable[[AppContext, str, str, datetime], None]
 ContextFor = Callable[..., AppContext]
@@ -39,7 +40,10 @@ class CountingLane(LookupLane):
 
 
 def _counting(context: AppContext) -> CountingLane:
-    lane = CountingLane()
+    return _install_lane(context, CountingLane())
+
+
+def _install_lane(context: AppContext, lane: L) -> L:
     context.lookups.close()
     context.lookups = lane
     return lane
@@ -119,15 +123,14 @@ def test_a_full_look_up_lane_answers_429_at_once_and_gives_the_attempt_back(
     context: AppContext, file_case: FileCase, counted: Counted
 ) -> None:
     _case_ref, receipt = file_case(context)
-    context.lookups.close()
-    context.lookups = LookupLane(1, backlog=0)
+    lane = _install_lane(context, LookupLane(1, backlog=0))
     release, inside = threading.Event(), threading.Event()
 
     def hold() -> None:
         inside.set()
         release.wait(30)
 
-    holder = threading.Thread(target=context.lookups.run, args=(hold,))
+    holder = threading.Thread(target=lane.run, args=(hold,))
     holder.start()
     try:
         assert inside.wait(30)  # the lane's one thread is busy, nothing may wait
